@@ -1,0 +1,1 @@
+"""Events: CloudEvents envelope, transactional outbox, relay, consumers, brokers."""

@@ -1,0 +1,1 @@
+"""Logs, metrics and the request context carried into them."""

@@ -1,0 +1,1 @@
+"""Test support: the backend switch (embedded SQLite + bus, or real PostgreSQL + Kafka)."""
