@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,7 +18,9 @@ def service_database_url(service: str) -> Any:
     """`<SERVICE>_DATABASE_URL` first, then `DATABASE_URL`: one process in embedded mode hosts
     every service, and each still needs a database of its own."""
     prefix = service.upper().replace("-", "_")
-    return Field(default="", validation_alias=AliasChoices(f"{prefix}_DATABASE_URL", "DATABASE_URL"))
+    return Field(
+        default="", validation_alias=AliasChoices(f"{prefix}_DATABASE_URL", "DATABASE_URL")
+    )
 
 
 class KitSettings(BaseSettings):
@@ -38,26 +40,39 @@ class KitSettings(BaseSettings):
     topic_prefix: str = Field(default="", validation_alias="FIRESAFE_TOPIC_PREFIX")
     jwt_secret: str = Field(default=DEV_JWT_SECRET, validation_alias="FIRESAFE_JWT_SECRET")
     jwks_url: str = Field(default="", validation_alias="FIRESAFE_JWKS_URL")
-    jwks_cache_seconds: int = Field(default=300, ge=10, validation_alias="FIRESAFE_JWKS_CACHE_SECONDS")
+    jwks_cache_seconds: int = Field(
+        default=300, ge=10, validation_alias="FIRESAFE_JWKS_CACHE_SECONDS"
+    )
     jwt_issuer: str = Field(default="firesafe", validation_alias="FIRESAFE_JWT_ISSUER")
     jwt_audience: str = Field(default="firesafe-api", validation_alias="FIRESAFE_JWT_AUDIENCE")
-    jwt_leeway_seconds: int = Field(default=30, ge=0, validation_alias="FIRESAFE_JWT_LEEWAY_SECONDS")
+    jwt_leeway_seconds: int = Field(
+        default=30, ge=0, validation_alias="FIRESAFE_JWT_LEEWAY_SECONDS"
+    )
     timezone: str = Field(default="Asia/Shanghai", validation_alias="FIRESAFE_TIMEZONE")
     log_level: str = Field(default="INFO", validation_alias="FIRESAFE_LOG_LEVEL")
     log_json: bool = Field(default=True, validation_alias="FIRESAFE_LOG_JSON")
     migrate_on_start: bool = Field(default=True, validation_alias="FIRESAFE_MIGRATE_ON_START")
-    relay_batch_size: int = Field(default=200, ge=1, le=5000, validation_alias="FIRESAFE_RELAY_BATCH")
-    relay_idle_seconds: float = Field(default=0.5, gt=0, validation_alias="FIRESAFE_RELAY_IDLE_SECONDS")
+    relay_batch_size: int = Field(
+        default=200, ge=1, le=5000, validation_alias="FIRESAFE_RELAY_BATCH"
+    )
+    relay_idle_seconds: float = Field(
+        default=0.5, gt=0, validation_alias="FIRESAFE_RELAY_IDLE_SECONDS"
+    )
     consumer_max_retries: int = Field(default=3, ge=0, validation_alias="FIRESAFE_CONSUMER_RETRIES")
     consumer_retry_base_seconds: float = Field(
         default=0.2, ge=0, validation_alias="FIRESAFE_CONSUMER_RETRY_BASE_SECONDS"
     )
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, validation_alias="FIRESAFE_MAX_BODY")
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, validation_alias="FIRESAFE_MAX_BODY"
+    )
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone: fail at start, not at the first shift
+        try:
+            ZoneInfo(value)  # fail at start, not at the first shift
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
     @model_validator(mode="after")

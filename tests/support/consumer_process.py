@@ -9,13 +9,13 @@ import asyncio
 import signal
 import sys
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from firesafe_kit.db import Database
 from firesafe_kit.events.consumer import ConsumerRunner
 from firesafe_kit.events.envelope import CloudEvent
-from tests.support.backends import KAFKA
 from firesafe_kit.events.kafka import KafkaBroker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tests.support.backends import KAFKA
 from tests.support.events import recording_handler
 
 
@@ -29,8 +29,12 @@ async def main(database_url: str, topic: str, group: str) -> None:
         await asyncio.sleep(0.01)  # long enough that a kill lands inside a batch
 
     runner = ConsumerRunner(
-        group=group, db=db, broker=broker, topics=[topic],
-        handlers={"firesafe.test.thing.happened": slow}, batch_size=50,
+        group=group,
+        db=db,
+        broker=broker,
+        topics=[topic],
+        handlers={"firesafe.test.thing.happened": slow},
+        batch_size=50,
     )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

@@ -6,15 +6,14 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from firesafe_kit.db import BigId, Database
 from firesafe_kit.events.broker import Broker, IncomingMessage
 from firesafe_kit.events.consumer import Handler
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.tables import kit_metadata
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 test_metadata = MetaData()
 # One row per application of an event's effect: exactly-once means exactly one row per id.
@@ -54,14 +53,22 @@ async def effect_counts(db: Database) -> dict[str, int]:
 
 
 async def write_events(
-    db: Database, writer: OutboxWriter, count: int, *, keys: int = 5, type: str = "firesafe.test.thing.happened"
+    db: Database,
+    writer: OutboxWriter,
+    count: int,
+    *,
+    keys: int = 5,
+    type: str = "firesafe.test.thing.happened",
 ) -> list[CloudEvent]:
     written = []
     for seq in range(count):
         key = f"community-{seq % keys}"
         async with db.transaction() as session:
             event = await writer.publish(
-                session, type=type, subject=f"thing-{seq}", data={"seq": seq, "key": key},
+                session,
+                type=type,
+                subject=f"thing-{seq}",
+                data={"seq": seq, "key": key},
                 partition_key=key,
             )
         written.append(event)
@@ -69,7 +76,11 @@ async def write_events(
 
 
 async def read_topic(
-    broker: Broker, topic: str, *, until: Callable[[list[IncomingMessage]], bool], timeout: float = 60
+    broker: Broker,
+    topic: str,
+    *,
+    until: Callable[[list[IncomingMessage]], bool],
+    timeout: float = 60,
 ) -> list[IncomingMessage]:
     """Everything on `topic` from the beginning, read by a fresh consumer group."""
     subscriber = broker.subscriber(f"reader-{uuid.uuid4().hex[:8]}", [topic])
@@ -84,7 +95,9 @@ async def read_topic(
     return seen
 
 
-async def wait_until(predicate: Callable[[], object], *, timeout: float = 60, interval: float = 0.1) -> None:
+async def wait_until(
+    predicate: Callable[[], object], *, timeout: float = 60, interval: float = 0.1
+) -> None:
     async with asyncio.timeout(timeout):
         while True:
             result = predicate()

@@ -9,6 +9,7 @@ one instance per file; separate processes on the same file see each other by pol
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -106,10 +107,8 @@ class LocalLogBroker:
 
     async def wait_for_append(self, timeout: float) -> None:
         async with self._appended:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._appended.wait(), timeout)
-            except TimeoutError:
-                pass
 
     def subscriber(self, group: str, topics: Sequence[str]) -> Subscriber:
         return LocalLogSubscriber(self, group=group, topics=list(topics))

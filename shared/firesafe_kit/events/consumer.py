@@ -121,7 +121,9 @@ class ConsumerRunner:
             ("x-dlq-failed-at", utcnow().isoformat().encode()),
         ]
         dlq = OutgoingMessage(
-            topic=dead_letter_topic(message.topic), key=message.key, value=message.value,
+            topic=dead_letter_topic(message.topic),
+            key=message.key,
+            value=message.value,
             headers=headers,
         )
         delay = 0.2

@@ -51,7 +51,9 @@ class OutboxWriter:
             request_id=current_request_id(),
         )
 
-    async def add(self, session: AsyncSession, cloud_event: CloudEvent, *, topic: str | None = None) -> None:
+    async def add(
+        self, session: AsyncSession, cloud_event: CloudEvent, *, topic: str | None = None
+    ) -> None:
         """Add the event to the session's open transaction (the caller commits)."""
         await session.execute(
             insert(outbox).values(

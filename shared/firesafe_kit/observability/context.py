@@ -24,7 +24,9 @@ def valid_traceparent(value: str | None) -> bool:
     if not value:
         return False
     match = _TRACEPARENT.match(value.strip().lower())
-    return bool(match) and match.group(1) != "0" * 32 and match.group(2) != "0" * 16
+    if match is None:
+        return False
+    return match.group(1) != "0" * 32 and match.group(2) != "0" * 16
 
 
 def child_traceparent(parent: str | None) -> str:

@@ -22,4 +22,6 @@ CONSUMER_LAG = Gauge(
 EVENTS_HANDLED = Counter(
     "firesafe_events_handled_total", "Events consumed", ["group", "type", "outcome"]
 )
-DEAD_LETTERS = Counter("firesafe_dead_letters_total", "Records sent to a dead-letter topic", ["group", "topic"])
+DEAD_LETTERS = Counter(
+    "firesafe_dead_letters_total", "Records sent to a dead-letter topic", ["group", "topic"]
+)

@@ -14,7 +14,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from firesafe_kit.db import Database
 from firesafe_kit.events.broker import Broker
 from firesafe_kit.events.consumer import ConsumerRunner, dead_letter_topic
@@ -22,6 +21,7 @@ from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.kafka import KafkaBroker, KafkaSubscriber
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.events.relay import OutboxRelay
+
 from tests.support.backends import KAFKA
 from tests.support.events import (
     effect_counts,
@@ -53,10 +53,17 @@ async def test_a_broker_outage_during_1000_writes_loses_nothing_and_applies_each
     broker = KafkaBroker(KAFKA, client_id="outage", publish_timeout=5)
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
     writer = OutboxWriter(service="test", topic=topic)
-    relay = OutboxRelay(db=kit_db, broker=broker, service="test", wake=writer.committed, max_backoff=2)
+    relay = OutboxRelay(
+        db=kit_db, broker=broker, service="test", wake=writer.committed, max_backoff=2
+    )
     group = f"{topic_prefix}g"
-    consumer = ConsumerRunner(group=group, db=kit_db, broker=broker, topics=[topic],
-                              handlers={TYPE: recording_handler(group)})
+    consumer = ConsumerRunner(
+        group=group,
+        db=kit_db,
+        broker=broker,
+        topics=[topic],
+        handlers={TYPE: recording_handler(group)},
+    )
     stop = asyncio.Event()
     tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(consumer.run(stop))]
     written: list[CloudEvent] = []
@@ -81,7 +88,9 @@ async def test_a_broker_outage_during_1000_writes_loses_nothing_and_applies_each
         await broker.stop()
 
     assert len(written) == 1000
-    on_topic = await read_topic(broker, topic, until=lambda seen: set(ids_on(seen)) >= {e.id for e in written}, timeout=120)
+    on_topic = await read_topic(
+        broker, topic, until=lambda seen: set(ids_on(seen)) >= {e.id for e in written}, timeout=120
+    )
     assert set(ids_on(on_topic)) == {e.id for e in written}
     assert await effect_counts(kit_db) == {e.id: 1 for e in written}
 
@@ -93,7 +102,13 @@ async def test_a_consumer_killed_mid_batch_applies_each_effect_once_after_restar
     broker = KafkaBroker(KAFKA, client_id="killer")
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
     events = [
-        CloudEvent(type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey=f"c{i % 7}")
+        CloudEvent(
+            type=TYPE,
+            source="/firesafe/test",
+            subject=str(i),
+            data={"seq": i},
+            partitionkey=f"c{i % 7}",
+        )
         for i in range(600)
     ]
     await broker.publish([e.to_message(topic) for e in events])
@@ -134,7 +149,10 @@ async def test_two_relays_on_one_database_publish_each_row_once_in_key_order(
     url = await backends.database_url("relays")  # type: ignore[attr-defined]
     dbs = [await kit_database(url), Database(url)]  # two relays: two engines, two pools
     topic = f"{topic_prefix}firesafe.test.v1"
-    broker_a, broker_b = KafkaBroker(KAFKA, client_id="relay-a"), KafkaBroker(KAFKA, client_id="relay-b")
+    broker_a, broker_b = (
+        KafkaBroker(KAFKA, client_id="relay-a"),
+        KafkaBroker(KAFKA, client_id="relay-b"),
+    )
     await broker_a.ensure_topics([topic])
     writer = OutboxWriter(service="test", topic=topic)
     written = await write_events(dbs[0], writer, 2000, keys=300)
@@ -177,8 +195,13 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_each_event_
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
     group = f"{topic_prefix}g"
     members = [
-        ConsumerRunner(group=group, db=kit_db, broker=broker, topics=[topic],
-                       handlers={TYPE: recording_handler(f"member-{i}")})
+        ConsumerRunner(
+            group=group,
+            db=kit_db,
+            broker=broker,
+            topics=[topic],
+            handlers={TYPE: recording_handler(f"member-{i}")},
+        )
         for i in range(2)
     ]
     stop = asyncio.Event()
@@ -195,12 +218,23 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_each_event_
 
     def split() -> bool:
         current = assignments()
-        return len(current) == 2 and all(current) and not (current[0] & current[1]) and len(current[0] | current[1]) == 3
+        return (
+            len(current) == 2
+            and all(current)
+            and not (current[0] & current[1])
+            and len(current[0] | current[1]) == 3
+        )
 
     try:
         await wait_until(split, timeout=120)
         events = [
-            CloudEvent(type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey=f"c{i % 40}")
+            CloudEvent(
+                type=TYPE,
+                source="/firesafe/test",
+                subject=str(i),
+                data={"seq": i},
+                partitionkey=f"c{i % 40}",
+            )
             for i in range(900)
         ]
         await broker.publish([e.to_message(topic) for e in events])
@@ -217,5 +251,11 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_each_event_
 
         from tests.support.events import effects
 
-        per_member = dict((await session.execute(select(effects.c.consumer, func.count()).group_by(effects.c.consumer))).all())
+        per_member = dict(
+            (
+                await session.execute(
+                    select(effects.c.consumer, func.count()).group_by(effects.c.consumer)
+                )
+            ).all()
+        )
     assert set(per_member) == {"member-0", "member-1"}, per_member

@@ -6,13 +6,13 @@ import asyncio
 from collections import defaultdict
 
 import pytest
-
 from firesafe_kit.db import Database
 from firesafe_kit.events.broker import Broker, OutgoingMessage
 from firesafe_kit.events.consumer import ConsumerRunner, dead_letter_topic
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.events.relay import OutboxRelay
+
 from tests.support.events import (
     effect_counts,
     read_topic,
@@ -31,11 +31,18 @@ async def drain(relay: OutboxRelay) -> int:
     return total
 
 
-def runner(kit_db: Database, broker: Broker, topic: str, group: str, **kwargs: object) -> ConsumerRunner:
+def runner(
+    kit_db: Database, broker: Broker, topic: str, group: str, **kwargs: object
+) -> ConsumerRunner:
     handlers = kwargs.pop("handlers", {TYPE: recording_handler(group)})
     return ConsumerRunner(
-        group=group, db=kit_db, broker=broker, topics=[topic], handlers=handlers,  # type: ignore[arg-type]
-        retry_base_seconds=0.01, **kwargs,  # type: ignore[arg-type]
+        group=group,
+        db=kit_db,
+        broker=broker,
+        topics=[topic],
+        handlers=handlers,  # type: ignore[arg-type]
+        retry_base_seconds=0.01,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -81,7 +88,9 @@ async def test_rolled_back_transaction_publishes_nothing(
     writer = OutboxWriter(service="test", topic=topic)
     with pytest.raises(RuntimeError):
         async with kit_db.transaction() as session:
-            await writer.publish(session, type=TYPE, subject="x", data={"seq": -1}, partition_key="k")
+            await writer.publish(
+                session, type=TYPE, subject="x", data={"seq": -1}, partition_key="k"
+            )
             raise RuntimeError("the change fails after its event was recorded")
     kept = await write_events(kit_db, writer, 1)
     relay = OutboxRelay(db=kit_db, broker=broker, service="test")
@@ -93,11 +102,15 @@ async def test_rolled_back_transaction_publishes_nothing(
     assert {m.header("ce_id") for m in messages} == {kept[0].id}
 
 
-async def test_redelivered_events_apply_once(kit_db: Database, broker: Broker, topic_prefix: str) -> None:
+async def test_redelivered_events_apply_once(
+    kit_db: Database, broker: Broker, topic_prefix: str
+) -> None:
     topic = f"{topic_prefix}firesafe.test.v1"
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
     events = [
-        CloudEvent(type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey="k")
+        CloudEvent(
+            type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey="k"
+        )
         for i in range(20)
     ]
     # At-least-once: the broker may hold every record twice.
@@ -119,12 +132,38 @@ async def test_poison_goes_to_dead_letter_topic_and_consumer_carries_on(
     topic = f"{topic_prefix}firesafe.test.v1"
     dlq = dead_letter_topic(topic)
     await broker.ensure_topics([topic, dlq])
-    good_before = CloudEvent(type=TYPE, source="/firesafe/test", subject="a", data={"seq": 1}, partitionkey="k")
-    failing = CloudEvent(type="firesafe.test.thing.broken", source="/firesafe/test", subject="b", data={}, partitionkey="k")
-    good_after = CloudEvent(type=TYPE, source="/firesafe/test", subject="c", data={"seq": 2}, partitionkey="k")
-    not_json = OutgoingMessage(topic=topic, key=b"k", value=b"{not json", headers=good_before.headers()[:1] + [
-        ("ce_source", b"/firesafe/test"), ("ce_type", TYPE.encode()), ("ce_specversion", b"1.0")])
-    await broker.publish([good_before.to_message(topic), not_json, failing.to_message(topic), good_after.to_message(topic)])
+    good_before = CloudEvent(
+        type=TYPE, source="/firesafe/test", subject="a", data={"seq": 1}, partitionkey="k"
+    )
+    failing = CloudEvent(
+        type="firesafe.test.thing.broken",
+        source="/firesafe/test",
+        subject="b",
+        data={},
+        partitionkey="k",
+    )
+    good_after = CloudEvent(
+        type=TYPE, source="/firesafe/test", subject="c", data={"seq": 2}, partitionkey="k"
+    )
+    not_json = OutgoingMessage(
+        topic=topic,
+        key=b"k",
+        value=b"{not json",
+        headers=[
+            ("ce_id", b"poison-1"),
+            ("ce_source", b"/firesafe/test"),
+            ("ce_type", TYPE.encode()),
+            ("ce_specversion", b"1.0"),
+        ],
+    )
+    await broker.publish(
+        [
+            good_before.to_message(topic),
+            not_json,
+            failing.to_message(topic),
+            good_after.to_message(topic),
+        ]
+    )
     attempts = 0
 
     async def always_fails(session: object, event: CloudEvent) -> None:
@@ -133,8 +172,14 @@ async def test_poison_goes_to_dead_letter_topic_and_consumer_carries_on(
         raise ValueError("cannot process this record")
 
     group = f"{topic_prefix}g"
-    consumer = runner(kit_db, broker, topic, group, max_retries=2,
-                      handlers={TYPE: recording_handler(group), failing.type: always_fails})
+    consumer = runner(
+        kit_db,
+        broker,
+        topic,
+        group,
+        max_retries=2,
+        handlers={TYPE: recording_handler(group), failing.type: always_fails},
+    )
 
     async def good_ones_applied() -> bool:
         return set(await effect_counts(kit_db)) == {good_before.id, good_after.id}
@@ -156,8 +201,16 @@ async def test_unknown_event_types_are_skipped_not_dead_lettered(
 ) -> None:
     topic = f"{topic_prefix}firesafe.test.v1"
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
-    unknown = CloudEvent(type="firesafe.future.thing.invented", source="/firesafe/future", subject="u", data={}, partitionkey="k")
-    known = CloudEvent(type=TYPE, source="/firesafe/test", subject="k", data={"seq": 1}, partitionkey="k")
+    unknown = CloudEvent(
+        type="firesafe.future.thing.invented",
+        source="/firesafe/future",
+        subject="u",
+        data={},
+        partitionkey="k",
+    )
+    known = CloudEvent(
+        type=TYPE, source="/firesafe/test", subject="k", data={"seq": 1}, partitionkey="k"
+    )
     await broker.publish([unknown.to_message(topic), known.to_message(topic)])
     consumer = runner(kit_db, broker, topic, f"{topic_prefix}g")
 
@@ -175,7 +228,9 @@ async def test_a_failing_handler_is_retried_and_its_failed_tries_leave_no_trace(
 ) -> None:
     topic = f"{topic_prefix}firesafe.test.v1"
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
-    event = CloudEvent(type=TYPE, source="/firesafe/test", subject="r", data={"seq": 7}, partitionkey="k")
+    event = CloudEvent(
+        type=TYPE, source="/firesafe/test", subject="r", data={"seq": 7}, partitionkey="k"
+    )
     await broker.publish([event.to_message(topic)])
     record = recording_handler("flaky")
     calls = 0
@@ -187,7 +242,9 @@ async def test_a_failing_handler_is_retried_and_its_failed_tries_leave_no_trace(
         if calls < 3:
             raise ValueError("transient trouble after writing")  # rolled back with the inbox row
 
-    consumer = runner(kit_db, broker, topic, f"{topic_prefix}g", max_retries=3, handlers={TYPE: flaky})
+    consumer = runner(
+        kit_db, broker, topic, f"{topic_prefix}g", max_retries=3, handlers={TYPE: flaky}
+    )
 
     async def applied() -> bool:
         return event.id in await effect_counts(kit_db)
@@ -203,7 +260,9 @@ async def test_stop_finishes_the_batch_in_hand_and_restart_applies_the_rest_once
     topic = f"{topic_prefix}firesafe.test.v1"
     await broker.ensure_topics([topic, dead_letter_topic(topic)])
     events = [
-        CloudEvent(type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey="k")
+        CloudEvent(
+            type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey="k"
+        )
         for i in range(30)
     ]
     await broker.publish([e.to_message(topic) for e in events])
