@@ -38,5 +38,5 @@ infra-down:
 validate-deploy:
 	@bash deploy/validate.sh
 
-bench: env
+bench: env ## benchmarks (need make infra-up): outbox relay vs raw aiokafka
 	@$(UV) run --frozen python -m bench

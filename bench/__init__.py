@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (or `uv run python -m bench <name>`); each compares side by side."""

@@ -1,0 +1,23 @@
+"""Run a benchmark by name: python -m bench [relay] [--events N]."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bench import relay
+
+BENCHMARKS = {"relay": relay.main}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("names", nargs="*", default=list(BENCHMARKS), choices=[*BENCHMARKS, []])
+    parser.add_argument("--events", type=int, default=5000)
+    args = parser.parse_args()
+    for name in args.names or BENCHMARKS:
+        asyncio.run(BENCHMARKS[name](events=args.events))
+
+
+if __name__ == "__main__":
+    main()
