@@ -27,7 +27,8 @@ test-real: ## shorthand for the real backends (needs make infra-up)
 
 lint: env
 	@$(UV) run --frozen ruff check .
-	@$(UV) run --frozen mypy shared/firesafe_kit gateway/gateway services/registry/registry services/inspection/inspection services/duty-roster/duty_roster services/alerts/alerts
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy -p firesafe_kit -p gateway -p registry -p inspection -p duty_roster -p alerts
 
 infra-up: ## PostgreSQL and Kafka on loopback (installed when missing)
 	@bash deploy/local/infra.sh up

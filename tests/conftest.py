@@ -38,7 +38,9 @@ def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-async def backends(request: pytest.FixtureRequest, tmp_root: object) -> AsyncIterator[backend_support.Backends]:
+async def backends(
+    request: pytest.FixtureRequest, tmp_root: object
+) -> AsyncIterator[backend_support.Backends]:
     chosen = backend_support.Backends(kind=request.config.firesafe_backend, tmp=tmp_root)  # type: ignore[attr-defined,arg-type]
     yield chosen
     await chosen.drop_databases()

@@ -1,0 +1,1 @@
+"""The API gateway: one front door in front of the four services."""

@@ -1,0 +1,5 @@
+"""Alembic environment of the duty-roster service (the kit does the work on both engines)."""
+
+from firesafe_kit.migrations import run_env
+
+run_env()

@@ -1,0 +1,58 @@
+"""The one way a service builds its FastAPI app: same middleware, errors, health and lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from firesafe_kit.auth.jwt import TokenVerifier
+from firesafe_kit.http.health import health_router
+from firesafe_kit.http.idempotency import IdempotencyMiddleware
+from firesafe_kit.http.middleware import (
+    BodyLimitMiddleware,
+    JsonContentTypeMiddleware,
+    RequestContextMiddleware,
+)
+from firesafe_kit.http.problems import install_problem_handlers
+from firesafe_kit.runtime import ServiceRuntime
+
+API_PREFIX = "/api/v1"
+
+
+def create_service_app(
+    *,
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter] = (),
+    title: str,
+    description: str = "",
+    non_json_prefixes: tuple[str, ...] = (),
+) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    app.include_router(health_router(runtime.readiness_checks))
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+    # Added last runs first: context (ids, metrics) wraps everything, idempotency is innermost.
+    app.add_middleware(IdempotencyMiddleware, get_database=lambda: runtime.db)
+    app.add_middleware(
+        JsonContentTypeMiddleware,
+        exempt_prefixes=tuple(f"{API_PREFIX}{p}" for p in non_json_prefixes),
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    return app

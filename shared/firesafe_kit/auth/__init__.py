@@ -1,0 +1,1 @@
+"""Identity: JWT verification, the acting principal, roles and jurisdiction over the tree."""
