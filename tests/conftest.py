@@ -14,7 +14,10 @@ from tests.support import backends as backend_support
 def pytest_configure(config: pytest.Config) -> None:
     config.firesafe_backend = backend_support.selected()  # type: ignore[attr-defined]
     if config.firesafe_backend == "real":  # type: ignore[attr-defined]
-        asyncio.run(backend_support.check_reachable())
+        try:
+            asyncio.run(backend_support.check_reachable())
+        except RuntimeError as exc:  # fail the run, never skip it
+            pytest.exit(f"real backends selected but unreachable: {exc}", returncode=3)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -21,10 +22,17 @@ from firesafe_kit.runtime import ServiceRuntime
 API_PREFIX = "/api/v1"
 
 
+def api_router(prefix: str = "", **kwargs: Any) -> APIRouter:
+    """A service's router under /api/v1. The prefix is set here, on the router itself, so each
+    route's path is the full template that metrics and logs report (FastAPI no longer copies
+    routes with the prefix on `include_router`)."""
+    return APIRouter(prefix=f"{API_PREFIX}{prefix}", **kwargs)
+
+
 def create_service_app(
     *,
     runtime: ServiceRuntime,
-    routers: Sequence[APIRouter] = (),
+    routers: Sequence[APIRouter] = (),  # built with api_router()
     title: str,
     description: str = "",
     non_json_prefixes: tuple[str, ...] = (),
@@ -46,7 +54,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
     for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router)
     # Added last runs first: context (ids, metrics) wraps everything, idempotency is innermost.
     app.add_middleware(IdempotencyMiddleware, get_database=lambda: runtime.db)
     app.add_middleware(

@@ -155,3 +155,53 @@ async def test_platform_serves_delivers_events_stops_cleanly_and_keeps_data(
     for service in TREE_KEEPERS:
         assert await tree_state(platform.database_urls[service], community_id) == ("street-1", 1)
     assert await platform.interrupt() == 0
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["registry.main", "inspection.main", "duty_roster.main", "alerts.main", "gateway.main"],
+)
+async def test_each_deployable_starts_on_its_own_with_uvicorn(
+    module: str, platform: Platform, tmp_path: Path
+) -> None:
+    """`uvicorn <pkg>.main:create_app --factory`: the gateway alone points at nothing here, so
+    it is given one upstream URL that is down and must still start and answer /healthz."""
+    env = dict(platform.env)
+    if module == "gateway.main":
+        env["FIRESAFE_UPSTREAMS"] = (
+            '{"registry": "http://127.0.0.1:9", "inspection": "http://127.0.0.1:9", "duty-roster": "http://127.0.0.1:9", "alerts": "http://127.0.0.1:9"}'
+        )
+    else:
+        service = module.split(".")[0].replace("_", "-")
+        env["DATABASE_URL"] = platform.database_urls[service]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{module}:create_app",
+        "--factory",
+        "--port",
+        str(platform.port),
+        cwd=ROOT,
+        env=env,
+    )
+    platform.process = process  # so the fixture kills it if the test fails
+
+    async def alive() -> bool:
+        assert process.returncode is None, "exited early"
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"{platform.base}/healthz", timeout=3)).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await wait_until(alive, timeout=90, interval=0.3)
+    async with httpx.AsyncClient() as client:
+        ready = await client.get(f"{platform.base}/readyz", timeout=10)
+    if module == "gateway.main":
+        assert ready.status_code == 503  # its upstreams are down: reported, not hidden
+        assert all(v != "ok" for v in ready.json()["checks"].values())
+    else:
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert await platform.interrupt() == 0
