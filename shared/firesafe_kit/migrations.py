@@ -44,7 +44,7 @@ def _database_url() -> str:
     return str(url)
 
 
-def _migrate(connection: Connection, target_metadata: MetaData | None) -> None:
+def _migrate(connection: Connection, target_metadata: list[MetaData]) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -57,7 +57,7 @@ def _migrate(connection: Connection, target_metadata: MetaData | None) -> None:
         context.run_migrations()
 
 
-async def _run_online(target_metadata: MetaData | None) -> None:
+async def _run_online(target_metadata: list[MetaData]) -> None:
     engine = create_async_engine(_database_url(), poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
@@ -67,8 +67,12 @@ async def _run_online(target_metadata: MetaData | None) -> None:
         await engine.dispose()
 
 
-def run_env(target_metadata: MetaData | None = None) -> None:
-    """Body of every service's migrations/env.py."""
+def run_env(*service_metadata: MetaData) -> None:
+    """Body of every service's migrations/env.py: `run_env(<service>.models.metadata)`.
+
+    The kit's tables are part of every target, so autogenerate neither drops nor duplicates them.
+    """
+    target_metadata = [kit_metadata, *service_metadata]
     if context.is_offline_mode():
         context.configure(url=_database_url(), target_metadata=target_metadata)
         with context.begin_transaction():

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from firesafe_kit import jsonutil
 from firesafe_kit.clock import utcnow
 from firesafe_kit.events.broker import Headers, IncomingMessage, OutgoingMessage
 
@@ -51,7 +52,7 @@ class CloudEvent:
         return [(k, v.encode()) for k, v in pairs.items() if v is not None]
 
     def value(self) -> bytes:
-        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":")).encode()
+        return jsonutil.dumps(self.data, compact=True).encode()
 
     def to_message(self, topic: str) -> OutgoingMessage:
         key = self.partitionkey.encode() if self.partitionkey else None

@@ -27,6 +27,9 @@ class OutboxWriter:
     def __init__(self, *, service: str, topic: str) -> None:
         self.service = service
         self.source = f"/firesafe/{service}"
+        self.source_prefix = (
+            f"firesafe.{service}"  # event types: firesafe.<service>.<entity>.<verb>
+        )
         self.topic = topic
         # Set after a commit that wrote rows: the relay wakes at once instead of polling.
         self.committed = asyncio.Event()

@@ -1,0 +1,1 @@
+"""Routes that are not plain CRUD: station members, the PII access log, imports."""
