@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,12 +36,16 @@ def create_service_app(
     title: str,
     description: str = "",
     non_json_prefixes: tuple[str, ...] = (),
+    on_started: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = (),
 ) -> FastAPI:
+    """`on_started` runs after migrations and before the first request (e.g. demo data)."""
     settings = runtime.settings
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        for hook in on_started:
+            await hook(runtime)
         try:
             yield
         finally:
