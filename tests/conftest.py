@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.support import backends as backend_support
+
+# Services under test start empty; the demo-data tests turn it back on for themselves.
+os.environ.setdefault("FIRESAFE_DEMO_DATA", "0")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -63,9 +63,10 @@ async def load_visible(
     return record
 
 
-def require_write_role(spec: ResourceSpec, actor: Actor) -> None:
-    if not (actor.roles & spec.write_roles):
-        raise NotAllowed(detail=f"{spec.name}: needs one of {', '.join(sorted(spec.write_roles))}")
+def require_write_role(spec: ResourceSpec, actor: Actor, *, update: bool = False) -> None:
+    roles = spec.update_roles if update and spec.update_roles is not None else spec.write_roles
+    if not (actor.roles & roles):
+        raise NotAllowed(detail=f"{spec.name}: needs one of {', '.join(sorted(roles))}")
 
 
 async def present(spec: ResourceSpec, session: AsyncSession, record: Record, actor: Actor) -> Any:
@@ -172,7 +173,7 @@ def crud_router(spec: ResourceSpec) -> APIRouter:
         context = WriteContext(session=session, actor=actor, outbox=runtime.outbox)
         async with session.begin():
             record = await load_visible(session, spec, record_id, actor)
-            require_write_role(spec, actor)
+            require_write_role(spec, actor, update=True)
             before = editable_document(spec, record)
             merged = merge_patch(Create.model_validate(before).model_dump(mode="json"), changes)
             try:

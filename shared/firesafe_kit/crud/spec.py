@@ -57,7 +57,7 @@ class ResourceSpec:
     create: type[BaseModel]  # also validates the merged document of a PATCH
     read: type[BaseModel]
     filters: type[ListQuery]  # query parameters; equality on the model's column of that name
-    write_roles: frozenset[str]
+    write_roles: frozenset[str]  # create and delete
     # The tree node that governs access: for create the parent the new record goes under,
     # for the others the record itself (a community's own id, or the community of a compound).
     parent_scope: Callable[[Any], str]
@@ -68,6 +68,7 @@ class ResourceSpec:
     prepare: Prepare
     present: Present | None = None
     after_write: AfterWrite | None = None
+    update_roles: frozenset[str] | None = None  # PATCH; defaults to write_roles
     immutable: Sequence[str] = ()  # fields a PATCH may not change (moves between parents)
     dependents: Sequence[tuple[type[Record], str]] = ()  # (model, column): block a delete
     tag: str = ""

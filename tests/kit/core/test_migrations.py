@@ -37,6 +37,8 @@ async def test_migrations_upgrade_downgrade_and_upgrade_again(
     await asyncio.to_thread(upgrade_to_head, service_dir, url)
     assert await table_names(url) >= KIT_TABLES
     await asyncio.to_thread(upgrade_to_head, service_dir, url)  # a second run changes nothing
+    # The models and the migration history agree: autogenerate finds nothing to do.
+    await asyncio.to_thread(command.check, alembic_config(service_dir, url))
 
     await asyncio.to_thread(command.downgrade, alembic_config(service_dir, url), "base")
     assert not (KIT_TABLES & await table_names(url))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from firesafe_kit.crud.records import get_live
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
 
 from registry.access import (
@@ -36,6 +37,18 @@ from registry.schemas.tree import (
 from registry.validators import community_code_belongs, street_code_belongs
 
 
+async def parent(
+    context: WriteContext, model: Any, parent_id: str, field: str, current: Any
+) -> Any:
+    """The parent a new node goes under must be visible to the actor. An update keeps its parent
+    (it is immutable), which the actor need not see: community staff edit their community."""
+    if current is None:
+        return await visible_reference(
+            context.session, context.actor, model, parent_id, field, scope="id"
+        )
+    return await get_live(context.session, model, parent_id)
+
+
 async def prepare_district(
     context: WriteContext, data: DistrictCreate, current: Any
 ) -> dict[str, Any]:
@@ -44,9 +57,7 @@ async def prepare_district(
 
 
 async def prepare_street(context: WriteContext, data: StreetCreate, current: Any) -> dict[str, Any]:
-    district = await visible_reference(
-        context.session, context.actor, District, data.district_id, "district_id", scope="id"
-    )
+    district = await parent(context, District, data.district_id, "district_id", current)
     if not street_code_belongs(data.code, district.code):
         raise RuleViolation(
             "code", msg=f"a street code starts with its district's code {district.code}"
@@ -58,9 +69,7 @@ async def prepare_street(context: WriteContext, data: StreetCreate, current: Any
 async def prepare_community(
     context: WriteContext, data: CommunityCreate, current: Any
 ) -> dict[str, Any]:
-    street = await visible_reference(
-        context.session, context.actor, Street, data.street_id, "street_id", scope="id"
-    )
+    street = await parent(context, Street, data.street_id, "street_id", current)
     if not community_code_belongs(data.code, street.code):
         raise RuleViolation(
             "code", msg=f"a community code starts with its street's code {street.code}"
@@ -85,6 +94,7 @@ DISTRICTS = ResourceSpec(
     read=DistrictRead,
     filters=DistrictFilters,
     write_roles=frozenset({"city_admin"}),
+    update_roles=frozenset({"city_admin", "district_officer"}),
     parent_scope=lambda data: "city",
     own_scope=lambda record: record.id,
     partition_key=lambda record: record.id,
@@ -104,6 +114,7 @@ STREETS = ResourceSpec(
     read=StreetRead,
     filters=StreetFilters,
     write_roles=frozenset({"city_admin", "district_officer"}),
+    update_roles=TREE_WRITERS,
     parent_scope=lambda data: data.district_id,
     own_scope=lambda record: record.id,
     partition_key=lambda record: record.id,
@@ -124,6 +135,7 @@ COMMUNITIES = ResourceSpec(
     read=CommunityRead,
     filters=CommunityFilters,
     write_roles=TREE_WRITERS,
+    update_roles=COMMUNITY_WRITERS,  # the residents' committee keeps its own record current
     parent_scope=lambda data: data.street_id,
     own_scope=lambda record: record.id,
     partition_key=lambda record: record.id,
