@@ -13,11 +13,11 @@ import uuid
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.kafka import KafkaBroker
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.events.relay import OutboxRelay
-
 from tests.support.events import kit_database
 
 PG = os.environ.get("FIRESAFE_BENCH_PG", "postgresql://firesafe:firesafe@127.0.0.1:5432/firesafe")

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+
 from firesafe_kit.db import Database
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.tables import inbox, tree_nodes
-from sqlalchemy import func, select
-
 from tests.support.backends import KAFKA, Backends
 from tests.support.events import wait_until
 

@@ -12,12 +12,12 @@ from typing import ClassVar
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from firesafe_kit.app import api_router, create_service_app
 from firesafe_kit.deps import RuntimeDep, SessionDep
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
-
 from tests.support.backends import KAFKA, Backends
 from tests.support.events import read_topic, wait_until
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from registry.masking import mask_address, mask_id_number, mask_name, mask_phone
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
+
 from registry import validators
 from registry.validators import (
     PROVINCE_CODES,

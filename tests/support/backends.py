@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
+
 from firesafe_kit.events.broker import Broker
 from firesafe_kit.events.bus import LocalLogBroker
 from firesafe_kit.events.kafka import KafkaBroker

@@ -9,12 +9,12 @@ import asyncio
 import signal
 import sys
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from firesafe_kit.db import Database
 from firesafe_kit.events.consumer import ConsumerRunner
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.kafka import KafkaBroker
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from tests.support.backends import KAFKA
 from tests.support.events import recording_handler
 

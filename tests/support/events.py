@@ -6,14 +6,15 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from firesafe_kit.db import BigId, Database
 from firesafe_kit.events.broker import Broker, IncomingMessage
 from firesafe_kit.events.consumer import Handler
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.tables import kit_metadata
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 test_metadata = MetaData()
 # One row per application of an event's effect: exactly-once means exactly one row per id.

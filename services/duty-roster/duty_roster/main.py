@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
+from duty_roster.config import DutyRosterSettings
 from firesafe_kit.app import create_service_app
 from firesafe_kit.jurisdiction_feed import tree_feed_consumer
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
-
-from duty_roster.config import DutyRosterSettings
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 PUBLISHED_TOPIC = "firesafe.duty-roster.v1"

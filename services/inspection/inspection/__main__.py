@@ -1,5 +1,4 @@
 from firesafe_kit.cli import run_service_cli
-
 from inspection.config import InspectionSettings
 from inspection.main import SERVICE_DIR, create_app
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from firesafe_kit.app import create_service_app
 from firesafe_kit.jurisdiction_feed import tree_feed_consumer
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
-
 from inspection.config import InspectionSettings
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent

@@ -1,5 +1,4 @@
 from firesafe_kit.cli import run_service_cli
-
 from registry.config import RegistrySettings
 from registry.main import SERVICE_DIR, create_app
 

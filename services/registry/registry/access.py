@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from firesafe_kit.auth.actor import Actor
-from firesafe_kit.auth.jurisdiction import can_access, visible_community_ids
-from firesafe_kit.crud.records import Record, get_live
-from firesafe_kit.crud.spec import Visibility
 from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from firesafe_kit.auth.actor import Actor
+from firesafe_kit.auth.jurisdiction import can_access, visible_community_ids
+from firesafe_kit.crud.records import Record, get_live
+from firesafe_kit.crud.spec import Visibility
 from registry.exceptions import DuplicateCode, InvalidReference
 from registry.models import Community, District, Street
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from firesafe_kit.app import create_service_app
 from firesafe_kit.crud.router import crud_router
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
-
 from registry.config import RegistrySettings
 from registry.resources.facilities import FACILITIES
 from registry.resources.key_residents import KEY_RESIDENTS

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from firesafe_kit.crud.records import Record, new_id
-from firesafe_kit.db import UTCDateTime
 from sqlalchemy import JSON, Index, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+from firesafe_kit.crud.records import Record, new_id
+from firesafe_kit.db import UTCDateTime
 
 mapper_registry = registry()
 metadata = mapper_registry.metadata

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from firesafe_kit.auth.actor import Actor, can_read_pii
 from firesafe_kit.auth.jurisdiction import ancestors
 from firesafe_kit.clock import utcnow
 from firesafe_kit.observability.context import current_request_id
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from registry.masking import mask_address, mask_id_number, mask_name, mask_phone
 from registry.models import KeyResident, PiiAccess
 from registry.schemas.key_residents import KeyResidentRead

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+
 from firesafe_kit.db import Database
 from firesafe_kit.tables import kit_metadata
-
 from tests.support.backends import Backends
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from firesafe_kit.auth.actor import ROLES, Actor, Scope, can_read_pii
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+
 from firesafe_kit.auth.actor import Actor
 from firesafe_kit.auth.dependencies import CurrentActor, require_roles
 from firesafe_kit.auth.devtoken import main as devtoken

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
 from firesafe_kit.auth.actor import Actor, Scope
 from firesafe_kit.auth.jurisdiction import (
     ancestors,
@@ -11,7 +13,6 @@ from firesafe_kit.auth.jurisdiction import (
 )
 from firesafe_kit.db import Database
 from firesafe_kit.tables import tree_nodes
-from sqlalchemy import select
 
 # d1 ─┬─ s1 ── c1 ── st1, st2
 #     └─ s2 ── c2

@@ -12,11 +12,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
 from firesafe_kit.auth.actor import Scope
 from firesafe_kit.auth.jwt import TokenVerifier, mint_token
 from firesafe_kit.http.problems import ProblemError, ServiceUnavailable, Unauthorized
 from firesafe_kit.settings import KitSettings
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 SECRET = "test-secret-" + "0123456789abcdef" * 4
 JWKS_URL = "https://idp.example/.well-known/jwks.json"

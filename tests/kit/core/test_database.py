@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from firesafe_kit.db import Database, UTCDateTime
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.exc import StatementError
 
+from firesafe_kit.db import Database, UTCDateTime
 from tests.support.backends import Backends
 
 metadata = MetaData()

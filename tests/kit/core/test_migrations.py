@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from firesafe_kit.db import Database
-from firesafe_kit.migrations import alembic_config, upgrade_to_head
 from sqlalchemy import inspect
 
+from firesafe_kit.db import Database
+from firesafe_kit.migrations import alembic_config, upgrade_to_head
 from tests.support.backends import Backends
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -3,8 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from firesafe_kit.settings import DEV_JWT_SECRET, KitSettings, service_database_url
 from pydantic import ValidationError
+
+from firesafe_kit.settings import DEV_JWT_SECRET, KitSettings, service_database_url
 
 PG = "postgresql+asyncpg://u:p@127.0.0.1/db"
 STRONG = "s" * 40

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+
 from firesafe_kit.db import Database
 from firesafe_kit.events.broker import Broker
-
 from tests.support.backends import Backends
 from tests.support.events import kit_database
 

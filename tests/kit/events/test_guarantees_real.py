@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
 from firesafe_kit.db import Database
 from firesafe_kit.events.broker import Broker
 from firesafe_kit.events.consumer import ConsumerRunner, dead_letter_topic
@@ -21,7 +22,6 @@ from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.kafka import KafkaBroker, KafkaSubscriber
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.events.relay import OutboxRelay
-
 from tests.support.backends import KAFKA
 from tests.support.events import (
     effect_counts,

@@ -6,13 +6,13 @@ import asyncio
 from collections import defaultdict
 
 import pytest
+
 from firesafe_kit.db import Database
 from firesafe_kit.events.broker import Broker, OutgoingMessage
 from firesafe_kit.events.consumer import ConsumerRunner, dead_letter_topic
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.outbox import OutboxWriter
 from firesafe_kit.events.relay import OutboxRelay
-
 from tests.support.events import (
     effect_counts,
     read_topic,

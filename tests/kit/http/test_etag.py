@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI, Response
+
 from firesafe_kit.http.etag import IfMatch, check_if_match, etag_for
 from firesafe_kit.http.problems import PreconditionFailed, install_problem_handlers
 

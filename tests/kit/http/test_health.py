@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 from fastapi import FastAPI
+
 from firesafe_kit.http.health import health_router
 from firesafe_kit.http.middleware import RequestContextMiddleware
 

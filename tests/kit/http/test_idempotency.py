@@ -7,13 +7,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
 from firesafe_kit.clock import ManualClock
 from firesafe_kit.db import Database
 from firesafe_kit.http.idempotency import IdempotencyMiddleware, purge_idempotency_keys
 from firesafe_kit.http.middleware import RequestContextMiddleware
 from firesafe_kit.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from firesafe_kit.tables import idempotency_keys
-from sqlalchemy import func, select
 
 T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from prometheus_client import REGISTRY
+
 from firesafe_kit.http.middleware import (
     BodyLimitMiddleware,
     JsonContentTypeMiddleware,
@@ -15,7 +17,6 @@ from firesafe_kit.http.middleware import (
 )
 from firesafe_kit.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from firesafe_kit.observability.context import current_request_id, current_traceparent
-from prometheus_client import REGISTRY
 
 LIMIT = 1024
 

@@ -6,6 +6,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlmodel import Field, SQLModel, col
+from sqlmodel import select as sqlmodel_select
+
 from firesafe_kit.db import Database, UTCDateTime
 from firesafe_kit.http.pagination import (
     DEFAULT_LIMIT,
@@ -17,9 +21,6 @@ from firesafe_kit.http.pagination import (
     keyset_page,
 )
 from firesafe_kit.http.problems import BadRequest, install_problem_handlers
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
-from sqlmodel import Field, SQLModel, col
-from sqlmodel import select as sqlmodel_select
 
 metadata = MetaData()
 things = Table(

@@ -5,6 +5,8 @@ import logging
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException, Query
+from pydantic import BaseModel
+
 from firesafe_kit.http.middleware import RequestContextMiddleware
 from firesafe_kit.http.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -24,7 +26,6 @@ from firesafe_kit.http.problems import (
     install_problem_handlers,
     negotiate_language,
 )
-from pydantic import BaseModel
 
 
 class HazardNotOpen(Conflict):

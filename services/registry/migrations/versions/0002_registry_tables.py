@@ -6,10 +6,11 @@ Revision ID: 0002
 Revises: 0001
 """
 
-import firesafe_kit.db
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
+import firesafe_kit.db
 
 revision = "0002"
 down_revision = "0001"

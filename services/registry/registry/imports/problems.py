@@ -46,9 +46,7 @@ class BadFile(Unprocessable):
     title_en = "The file cannot be read as a CSV table"
 
     def __init__(self, detail: Text, line: int = 1) -> None:
-        super().__init__(
-            detail, errors=[{"loc": ["body", line], "msg": detail.en, "type": "csv"}]
-        )
+        super().__init__(detail, errors=[{"loc": ["body", line], "msg": detail.en, "type": "csv"}])
 
 
 class TooManyRows(PayloadTooLarge):

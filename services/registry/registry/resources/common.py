@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from firesafe_kit.auth.jurisdiction import delete_node, upsert_node
-from firesafe_kit.crud.spec import AfterWrite, Verb, WriteContext
 from pydantic import BaseModel
 
+from firesafe_kit.auth.jurisdiction import delete_node, upsert_node
+from firesafe_kit.crud.spec import AfterWrite, Verb, WriteContext
 from registry.masking import mask_name, mask_phone
 
 

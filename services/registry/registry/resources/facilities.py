@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
-
 from registry.access import COMMUNITY_WRITERS, by_community, visible_reference
 from registry.exceptions import InvalidReference
 from registry.models import Building, Compound, Facility

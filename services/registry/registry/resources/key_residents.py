@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, Verb, WriteContext
-
 from registry.access import COMMUNITY_WRITERS, by_community, same_community, visible_reference
 from registry.models import Building, Community, KeyResident
 from registry.pii import present_key_resident

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
-
 from registry.access import COMMUNITY_WRITERS, by_community, same_community, visible_reference
 from registry.models import Community, Compound, Station, StationMember
 from registry.resources.common import as_event, columns, keeps_tree

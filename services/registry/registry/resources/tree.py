@@ -6,7 +6,6 @@ from typing import Any
 
 from firesafe_kit.crud.records import get_live
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
-
 from registry.access import (
     COMMUNITY_WRITERS,
     TREE_WRITERS,

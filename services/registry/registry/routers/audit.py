@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import Depends
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import col, select
+
 from firesafe_kit.app import api_router
 from firesafe_kit.auth.dependencies import require_roles
 from firesafe_kit.deps import SessionDep
 from firesafe_kit.http.pagination import Cursor, Limit, Page, keyset_page
-from pydantic import BaseModel, ConfigDict
-from sqlmodel import col, select
-
 from registry.models import PiiAccess
 
 router = api_router("/audit-log", tags=["key residents"])

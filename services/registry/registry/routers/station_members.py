@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Response
+from sqlmodel import col, select
+
 from firesafe_kit.app import api_router
 from firesafe_kit.auth.dependencies import CurrentActor
 from firesafe_kit.clock import utcnow
@@ -14,8 +16,6 @@ from firesafe_kit.deps import RuntimeDep, SessionDep
 from firesafe_kit.http.etag import IfMatch
 from firesafe_kit.http.pagination import Cursor, Limit, Page, keyset_page
 from firesafe_kit.http.problems import NotFound
-from sqlmodel import col, select
-
 from registry.exceptions import StationHasHead
 from registry.models import StationMember
 from registry.resources.stations import STATIONS

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from firesafe_kit.crud.spec import ListQuery
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from firesafe_kit.crud.spec import ListQuery
 from registry.validators import DocumentUrl, PersonName, PhoneNumber
 
 Employment = Literal["full_time", "part_time"]
