@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import relay
+from bench import registry_reads, relay
 
-BENCHMARKS = {"relay": relay.main}
+BENCHMARKS = {"relay": relay.main, "registry": registry_reads.main}
 
 
 def main() -> None:

@@ -1,5 +1,4 @@
 from firesafe_kit.cli import run_service_cli
-
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 

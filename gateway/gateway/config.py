@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from firesafe_kit.settings import KitSettings, service_database_url
 from pydantic import Field
+
+from firesafe_kit.settings import KitSettings, service_database_url
 
 # First path segment after /api/v1/ -> owning service (API.md "Resources by service").
 DEFAULT_ROUTES: dict[str, str] = {

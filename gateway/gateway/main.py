@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+
 from firesafe_kit.http.health import health_router
 from firesafe_kit.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from firesafe_kit.http.problems import install_problem_handlers
 from firesafe_kit.settings import KitSettings
-
 from gateway.config import GatewaySettings
 from gateway.proxy import UpstreamUnavailable
 from gateway.proxy import router as proxy_router

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import APIRouter, Request, Response
+
 from firesafe_kit.http.problems import ProblemError
 from firesafe_kit.observability.context import current_request_id, current_traceparent
 
