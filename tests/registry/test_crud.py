@@ -191,3 +191,22 @@ async def test_a_duplicate_code_is_409(registry: RegistryHarness) -> None:
         "/api/v1/communities", json=community_body(tree.street["id"], tree.community["code"])
     )
     assert again.status_code == 409 and again.json()["code"] == "duplicate_code"
+
+
+async def test_the_api_document_lists_every_registry_path(registry: RegistryHarness) -> None:
+    admin = await registry.admin()
+    paths = set((await admin.get("/openapi.json")).json()["paths"])
+    for collection in (
+        "districts",
+        "streets",
+        "communities",
+        "grids",
+        "compounds",
+        "buildings",
+        "premises",
+        "stations",
+        "facilities",
+        "key-residents",
+    ):
+        assert {f"/api/v1/{collection}", f"/api/v1/{collection}/{{id}}"} <= paths
+    assert "/api/v1/stations/{station_id}/members" in paths and "/api/v1/audit-log" in paths

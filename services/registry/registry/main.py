@@ -11,6 +11,8 @@ from firesafe_kit.crud.router import crud_router
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
 from registry.config import RegistrySettings
+from registry.demo import load_demo_if_empty
+from registry.imports.router import router as imports_router
 from registry.resources.facilities import FACILITIES
 from registry.resources.key_residents import KEY_RESIDENTS
 from registry.resources.places import BUILDINGS, COMPOUNDS, PREMISES
@@ -37,10 +39,17 @@ RESOURCES = [
 def create_app(settings: KitSettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
     runtime = ServiceRuntime(settings, service_dir=SERVICE_DIR, published_topic=PUBLISHED_TOPIC)
-    routers = [station_members.router, *(crud_router(spec) for spec in RESOURCES), audit.router]
+    routers = [
+        station_members.router,
+        *(crud_router(spec) for spec in RESOURCES),
+        audit.router,
+        imports_router,
+    ]
     return create_service_app(
         runtime=runtime,
         routers=routers,
         title="Registry",
         description="登记：行政区划树、小区、楼栋、风险场所、微型消防站、消防设施、重点人群",
+        non_json_prefixes=("/imports",),
+        on_started=[load_demo_if_empty],
     )

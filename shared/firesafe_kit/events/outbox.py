@@ -58,18 +58,13 @@ class OutboxWriter:
         self, session: AsyncSession, cloud_event: CloudEvent, *, topic: str | None = None
     ) -> None:
         """Add the event to the session's open transaction (the caller commits)."""
-        await session.execute(
-            insert(outbox).values(
-                topic=topic or self.topic,
-                partition_key=cloud_event.partitionkey,
-                event_id=cloud_event.id,
-                event_type=cloud_event.type,
-                headers=json.dumps([[k, v.decode()] for k, v in cloud_event.headers()]),
-                payload=cloud_event.value().decode(),
-                created_at=cloud_event.time,
-            )
-        )
+        row = outbox_row(cloud_event, topic or self.topic)
+        await session.execute(insert(outbox).values(**row))
         session.sync_session.info[_WAKE_KEY] = self.committed
+
+    def buffered(self) -> BufferedOutbox:
+        """A writer for bulk work (imports): same events, one multi-row INSERT at the end."""
+        return BufferedOutbox(self)
 
     async def publish(
         self,
@@ -83,6 +78,39 @@ class OutboxWriter:
         cloud_event = self.event(type=type, subject=subject, data=data, partition_key=partition_key)
         await self.add(session, cloud_event)
         return cloud_event
+
+
+class BufferedOutbox(OutboxWriter):
+    """Collects the rows `add` would write; `write` adds them all to the session's transaction
+    in one statement (one INSERT per event made a 5,000-row import four times slower)."""
+
+    def __init__(self, writer: OutboxWriter) -> None:
+        super().__init__(service=writer.service, topic=writer.topic)
+        self.committed = writer.committed  # the relay's wake-up
+        self._rows: list[dict[str, Any]] = []
+
+    async def add(
+        self, session: AsyncSession, cloud_event: CloudEvent, *, topic: str | None = None
+    ) -> None:
+        self._rows.append(outbox_row(cloud_event, topic or self.topic))
+
+    async def write(self, session: AsyncSession) -> None:
+        if self._rows:
+            await session.execute(insert(outbox), self._rows)
+            session.sync_session.info[_WAKE_KEY] = self.committed
+            self._rows = []
+
+
+def outbox_row(cloud_event: CloudEvent, topic: str) -> dict[str, Any]:
+    return {
+        "topic": topic,
+        "partition_key": cloud_event.partitionkey,
+        "event_id": cloud_event.id,
+        "event_type": cloud_event.type,
+        "headers": json.dumps([[k, v.decode()] for k, v in cloud_event.headers()]),
+        "payload": cloud_event.value().decode(),
+        "created_at": cloud_event.time,
+    }
 
 
 @event.listens_for(Session, "after_commit")

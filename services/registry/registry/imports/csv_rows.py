@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from firesafe_kit.http.problems import Text
-
 from registry.imports.problems import BadFile, NotUtf8, TooManyRows
 
 MAX_ROWS: Final = 20_000
@@ -98,7 +97,9 @@ def read_table(text: str, *, max_rows: int = MAX_ROWS) -> Table:
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
-            raise BadFile(Text("文件为空：第 1 行须为表头", "The file is empty: line 1 must be the header"))
+            raise BadFile(
+                Text("文件为空：第 1 行须为表头", "The file is empty: line 1 must be the header")
+            )
         table = Table(columns=[column_name(cell) for cell in header])
         width = len(header)
         line = reader.line_num + 1
@@ -117,6 +118,9 @@ def read_table(text: str, *, max_rows: int = MAX_ROWS) -> Table:
                 for name, value in zip(table.columns, record, strict=False)
                 if value.strip()
             }
+            if "" in cells:  # trailing empty titles are common; data under them is not
+                table.broken.append((start, "a value in a column without a title"))
+                continue
             table.rows.append(CsvRow(line=start, cells=cells))
     except csv.Error as exc:
         raise BadFile(

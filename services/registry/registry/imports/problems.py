@@ -71,7 +71,7 @@ class ImportRejected(Unprocessable):
     title_en = "Some rows are invalid; nothing was imported"
 
     def __init__(self, errors: Sequence[dict[str, Any]]) -> None:
-        ordered = sorted(errors, key=lambda e: (e["loc"][1], str(e["loc"][2:])))
+        ordered = sorted(errors, key=lambda e: e["loc"][1])  # by line; stable within one
         lines = len({e["loc"][1] for e in ordered})
         super().__init__(
             Text(

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from firesafe_kit.auth.actor import Actor
-from firesafe_kit.auth.jurisdiction import can_access
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from firesafe_kit.auth.actor import Actor
+from firesafe_kit.auth.jurisdiction import can_access
 from registry.access import same_community
 from registry.exceptions import InvalidReference
 from registry.models import Compound
@@ -48,8 +48,9 @@ class References:
             for record in (await self.session.exec(statement)).all():
                 self._records[(model, record.id)] = record
         # The scopes of what was found, decided once each (as visible_reference would).
-        for community in sorted({getattr(r, "community_id", None) for r in self._records.values()}):
-            if community is not None and community not in self._access:
+        scopes = {getattr(r, "community_id", None) for r in self._records.values()}
+        for community in sorted(s for s in scopes if s is not None):
+            if community not in self._access:
                 self._access[community] = await can_access(self.session, self.actor, community)
 
     def visible(self, model: type[Any], record_id: str, *loc: str | int) -> Any:
