@@ -117,10 +117,8 @@ def report(title: str, pairs: list[tuple[Timing, Timing]]) -> None:
     print(title)
     print(f"  {'query':<44}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
     for service, raw in pairs:
-        for timing in (service, raw):
-            print(
-                f"  {timing.label:<44}{timing.p50_ms:>9.2f}{timing.p99_ms:>9.2f}{timing.per_second:>9.0f}"
-            )
+        for t in (service, raw):
+            print(f"  {t.label:<44}{t.p50_ms:>9.2f}{t.p99_ms:>9.2f}{t.per_second:>9.0f}")
         print(
             f"  {'  ratio service/raw':<44}{service.p50_ms / raw.p50_ms:>8.1f}x"
             f"{service.p99_ms / raw.p99_ms:>8.1f}x{service.per_second / raw.per_second:>8.2f}x"

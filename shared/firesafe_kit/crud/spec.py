@@ -58,9 +58,8 @@ class ResourceSpec:
     read: type[BaseModel]
     filters: type[ListQuery]  # query parameters; equality on the model's column of that name
     write_roles: frozenset[str]  # create and delete
-    # The tree node that governs access: for create the parent the new record goes under,
-    # for the others the record itself (a community's own id, or the community of a compound).
-    parent_scope: Callable[[Any], str]
+    # The tree node that governs reading and changing a record: its own id for a node of the
+    # tree, its community for the rest. (Where a new record may go is `prepare`'s to check.)
     own_scope: Callable[[Any], str]
     partition_key: Callable[[Any], str]
     event_data: Callable[[Any], dict[str, Any]]  # never personal data

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from firesafe_kit.auth.jurisdiction import delete_node, upsert_node
 from firesafe_kit.crud.spec import AfterWrite, Verb, WriteContext
+from registry.access import COMMUNITY_WRITERS, by_community
 from registry.masking import mask_name, mask_phone
 
 
@@ -39,6 +40,17 @@ def as_event(read: type[BaseModel]) -> Callable[[Any], dict[str, Any]]:
         return {key: masked_people(value) for key, value in shown.items()}
 
     return event_data
+
+
+def inside_community(model: Any) -> dict[str, Any]:
+    """Spec arguments shared by everything that lives inside one community: it is read and
+    changed under its community's jurisdiction, keyed by it on the topic, and never moves."""
+    return {
+        "write_roles": COMMUNITY_WRITERS,
+        "own_scope": lambda record: record.community_id,
+        "partition_key": lambda record: record.community_id,
+        "visibility": by_community(model),
+    }
 
 
 def keeps_tree(kind: str, parent: str | None) -> AfterWrite:

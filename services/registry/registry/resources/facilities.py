@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
-from registry.access import COMMUNITY_WRITERS, by_community, visible_reference
+from registry.access import visible_reference
 from registry.exceptions import InvalidReference
 from registry.models import Building, Compound, Facility
-from registry.resources.common import as_event, columns
+from registry.resources.common import as_event, columns, inside_community
 from registry.schemas.facilities import FacilityCreate, FacilityFilters, FacilityRead
 
 
@@ -34,12 +34,8 @@ FACILITIES = ResourceSpec(
     create=FacilityCreate,
     read=FacilityRead,
     filters=FacilityFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.compound_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(Facility),
     event_data=as_event(FacilityRead),
-    visibility=by_community(Facility),
     prepare=prepare_facility,
     immutable=["compound_id"],
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, Verb, WriteContext
-from registry.access import COMMUNITY_WRITERS, by_community, same_community, visible_reference
+from registry.access import same_community, visible_reference
 from registry.models import Building, Community, KeyResident
 from registry.pii import present_key_resident
-from registry.resources.common import columns
+from registry.resources.common import columns, inside_community
 from registry.schemas.key_residents import (
     KeyResidentCreate,
     KeyResidentFilters,
@@ -77,12 +77,8 @@ KEY_RESIDENTS = ResourceSpec(
     create=KeyResidentCreate,
     read=KeyResidentRead,
     filters=KeyResidentFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.community_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(KeyResident),
     event_data=key_resident_event,
-    visibility=by_community(KeyResident),
     prepare=prepare_key_resident,
     present=present_key_resident,
     after_write=announce_new_devices,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
-from registry.access import COMMUNITY_WRITERS, by_community, same_community, visible_reference
+from registry.access import same_community, visible_reference
 from registry.models import Building, Community, Compound, Grid, Premise
-from registry.resources.common import as_event, columns
+from registry.resources.common import as_event, columns, inside_community
 from registry.schemas.places import (
     BuildingCreate,
     BuildingFilters,
@@ -66,12 +66,8 @@ COMPOUNDS = ResourceSpec(
     create=CompoundCreate,
     read=CompoundRead,
     filters=CompoundFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.community_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(Compound),
     event_data=as_event(CompoundRead),
-    visibility=by_community(Compound),
     prepare=prepare_compound,
     immutable=["community_id"],
     dependents=[(Building, "compound_id")],
@@ -85,12 +81,8 @@ BUILDINGS = ResourceSpec(
     create=BuildingCreate,
     read=BuildingRead,
     filters=BuildingFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.compound_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(Building),
     event_data=as_event(BuildingRead),
-    visibility=by_community(Building),
     prepare=prepare_building,
     immutable=["compound_id"],
 )
@@ -103,12 +95,8 @@ PREMISES = ResourceSpec(
     create=PremiseCreate,
     read=PremiseRead,
     filters=PremiseFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.community_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(Premise),
     event_data=as_event(PremiseRead),
-    visibility=by_community(Premise),
     prepare=prepare_premise,
     immutable=["community_id"],
 )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from firesafe_kit.crud.spec import ResourceSpec, WriteContext
-from registry.access import COMMUNITY_WRITERS, by_community, same_community, visible_reference
+from registry.access import same_community, visible_reference
 from registry.models import Community, Compound, Station, StationMember
-from registry.resources.common import as_event, columns, keeps_tree
+from registry.resources.common import as_event, columns, inside_community, keeps_tree
 from registry.schemas.stations import StationCreate, StationFilters, StationRead
 
 
@@ -34,12 +34,8 @@ STATIONS = ResourceSpec(
     create=StationCreate,
     read=StationRead,
     filters=StationFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.community_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(Station),
     event_data=as_event(StationRead),
-    visibility=by_community(Station),
     prepare=prepare_station,
     after_write=keeps_tree("station", "community_id"),
     immutable=["community_id"],

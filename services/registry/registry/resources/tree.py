@@ -9,7 +9,6 @@ from firesafe_kit.crud.spec import ResourceSpec, WriteContext
 from registry.access import (
     COMMUNITY_WRITERS,
     TREE_WRITERS,
-    by_community,
     unique_code,
     visible_communities,
     visible_districts,
@@ -18,7 +17,7 @@ from registry.access import (
 )
 from registry.exceptions import RuleViolation
 from registry.models import Community, District, Grid, Street
-from registry.resources.common import as_event, columns, keeps_tree
+from registry.resources.common import as_event, columns, inside_community, keeps_tree
 from registry.schemas.tree import (
     CommunityCreate,
     CommunityFilters,
@@ -94,7 +93,6 @@ DISTRICTS = ResourceSpec(
     filters=DistrictFilters,
     write_roles=frozenset({"city_admin"}),
     update_roles=frozenset({"city_admin", "district_officer"}),
-    parent_scope=lambda data: "city",
     own_scope=lambda record: record.id,
     partition_key=lambda record: record.id,
     event_data=as_event(DistrictRead),
@@ -114,7 +112,6 @@ STREETS = ResourceSpec(
     filters=StreetFilters,
     write_roles=frozenset({"city_admin", "district_officer"}),
     update_roles=TREE_WRITERS,
-    parent_scope=lambda data: data.district_id,
     own_scope=lambda record: record.id,
     partition_key=lambda record: record.id,
     event_data=as_event(StreetRead),
@@ -135,7 +132,6 @@ COMMUNITIES = ResourceSpec(
     filters=CommunityFilters,
     write_roles=TREE_WRITERS,
     update_roles=COMMUNITY_WRITERS,  # the residents' committee keeps its own record current
-    parent_scope=lambda data: data.street_id,
     own_scope=lambda record: record.id,
     partition_key=lambda record: record.id,
     event_data=as_event(CommunityRead),
@@ -153,12 +149,8 @@ GRIDS = ResourceSpec(
     create=GridCreate,
     read=GridRead,
     filters=GridFilters,
-    write_roles=COMMUNITY_WRITERS,
-    parent_scope=lambda data: data.community_id,
-    own_scope=lambda record: record.community_id,
-    partition_key=lambda record: record.community_id,
+    **inside_community(Grid),
     event_data=as_event(GridRead),
-    visibility=by_community(Grid),
     prepare=prepare_grid,
     immutable=["community_id"],
 )
