@@ -11,6 +11,7 @@ from firesafe_kit.http.health import health_router
 from firesafe_kit.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from firesafe_kit.http.problems import install_problem_handlers
 from firesafe_kit.settings import KitSettings
+from gateway import docs, scorecards
 from gateway.config import GatewaySettings
 from gateway.proxy import UpstreamUnavailable
 from gateway.proxy import router as proxy_router
@@ -44,7 +45,9 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
     app.state.upstreams = {}
     install_problem_handlers(app)
     app.include_router(health_router(lambda: _upstream_checks(app)))
-    app.include_router(proxy_router)
+    app.include_router(docs.router)
+    app.include_router(scorecards.router)
+    app.include_router(proxy_router)  # last: it catches every /api/v1/<segment>/...
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     return app

@@ -18,7 +18,7 @@ from registry.resources.key_residents import KEY_RESIDENTS
 from registry.resources.places import BUILDINGS, COMPOUNDS, PREMISES
 from registry.resources.stations import STATIONS
 from registry.resources.tree import COMMUNITIES, DISTRICTS, GRIDS, STREETS
-from registry.routers import audit, station_members
+from registry.routers import audit, figures, station_members
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 PUBLISHED_TOPIC = "firesafe.registry.v1"
@@ -44,6 +44,7 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
         *(crud_router(spec) for spec in RESOURCES),
         audit.router,
         imports_router,
+        figures.router,
     ]
     return create_service_app(
         runtime=runtime,
