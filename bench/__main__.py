@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import registry_reads, relay
+from bench import gateway, registry_reads, relay
 
-BENCHMARKS = {"relay": relay.main, "registry": registry_reads.main}
+BENCHMARKS = {"relay": relay.main, "registry": registry_reads.main, "gateway": gateway.main}
 
 
 def main() -> None:

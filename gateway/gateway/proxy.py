@@ -1,94 +1,166 @@
-"""Forwards /api/v1/<segment>/... to the owning service, mapping upstream trouble to
-problem+json (503/504/502 with Retry-After) instead of a 500 or a hang."""
+"""Forwards /api/v1/<segment>/... to the owning service: the path and query as the client sent
+them, the body and the answer as bytes (nothing decoded or re-encoded), the caller's identity
+as the door left it in `Authorization`, and this request's id and trace.
+
+It is an ASGI dispatcher in front of the gateway's own routes rather than a catch-all route
+behind them: a routed segment is one dict lookup away from its service, instead of a walk
+through every route of the app (the gateway's own segments never appear in the routing table).
+Anything else (the gateway's own routes, unknown segments) goes on to the app.
+"""
 
 from __future__ import annotations
 
-import httpx
-from fastapi import APIRouter, Request, Response
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from firesafe_kit.http.problems import ProblemError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from firesafe_kit.http.problems import ProblemError, problem_response_for_scope
 from firesafe_kit.observability.context import current_request_id, current_traceparent
+from gateway.config import API_PREFIX
+from gateway.door.middleware import segment_of
+from gateway.upstream_errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
+from gateway.upstreams import RawHeaders, Upstream, UpstreamReply
 
-_HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-}
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# Re-exported: gateway modules imported these from here before upstream_errors existed.
+__all__ = [
+    "ProxyMiddleware",
+    "UpstreamBadResponse",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
 
-
-class UnknownRoute(ProblemError):
-    status = 404
-    code = "route_not_found"
-    title_zh = "没有这个资源"
-    title_en = "No such resource"
-
-
-class UpstreamUnavailable(ProblemError):
-    status = 503
-    code = "upstream_unavailable"
-    title_zh = "上游服务暂不可用"
-    title_en = "Upstream service unavailable"
-
-
-class UpstreamTimeout(ProblemError):
-    status = 504
-    code = "upstream_timeout"
-    title_zh = "上游服务响应超时"
-    title_en = "Upstream service timed out"
-
-
-class UpstreamBadResponse(ProblemError):
-    status = 502
-    code = "upstream_bad_response"
-    title_zh = "上游服务响应异常"
-    title_en = "Bad response from upstream service"
-
-
-router = APIRouter()
-
-
-def _forward_headers(request: Request) -> dict[str, str]:
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-    headers["x-request-id"] = current_request_id() or headers.get("x-request-id", "")
-    headers["traceparent"] = current_traceparent() or headers.get("traceparent", "")
-    headers["x-forwarded-for"] = request.client.host if request.client else ""
-    return {k: v for k, v in headers.items() if v}
-
-
-@router.api_route("/api/v1/{segment}", methods=_METHODS, include_in_schema=False)
-@router.api_route("/api/v1/{segment}/{rest:path}", methods=_METHODS, include_in_schema=False)
-async def forward(request: Request, segment: str) -> Response:
-    service = request.app.state.settings.routes.get(segment)
-    if service is None:
-        raise UnknownRoute(detail=f"/api/v1/{segment}")
-    upstream = request.app.state.upstreams[service]
-    try:
-        upstream_response = await upstream.client.request(
-            request.method,
-            request.url.path,
-            params=request.query_params.multi_items(),
-            content=await request.body(),
-            headers=_forward_headers(request),
-        )
-    except httpx.TimeoutException as exc:
-        raise UpstreamTimeout(detail=service, headers={"Retry-After": "5"}) from exc
-    except httpx.TransportError as exc:
-        raise UpstreamUnavailable(detail=service, headers={"Retry-After": "5"}) from exc
-    headers = {
-        k: v
-        for k, v in upstream_response.headers.items()
-        if k.lower() not in _HOP_BY_HOP and k.lower() not in {"x-request-id", "traceparent"}
+# Headers of one connection, not of the message (RFC 9110 §7.6.1), and ones httpx sets itself.
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
     }
-    return Response(
-        content=upstream_response.content,
-        status_code=upstream_response.status_code,
-        headers=headers,
-    )
+)
+# Replaced by the gateway's own (request id, trace, client address). Authorization goes as
+# the door left it; the key itself never leaves the gateway.
+_NOT_FORWARDED = _HOP_BY_HOP | {b"x-api-key", b"x-request-id", b"traceparent", b"x-forwarded-for"}
+# The gateway's RequestContextMiddleware sets its own.
+_NOT_RETURNED = _HOP_BY_HOP | {b"x-request-id", b"traceparent"}
+
+
+@dataclass(frozen=True)
+class ProxiedRoute:
+    """What the kit's request metrics and logs report as the route of a proxied request."""
+
+    path: str
+
+
+def _target(scope: Scope) -> str:
+    """Path and query exactly as received (still percent-encoded)."""
+    path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    query: bytes = scope.get("query_string", b"")
+    target = path.decode("latin-1")
+    return f"{target}?{query.decode('latin-1')}" if query else target
+
+
+def _forward_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    raw: list[tuple[bytes, bytes]] = scope["headers"]
+    headers = [(name, value) for name, value in raw if name.lower() not in _NOT_FORWARDED]
+    if not any(name.lower() == b"accept-encoding" for name, _ in headers):
+        # httpx would ask for gzip; the body is passed through as is, so ask for what the
+        # client can read.
+        headers.append((b"accept-encoding", b"identity"))
+    request_id, traceparent = current_request_id(), current_traceparent()
+    if request_id:
+        headers.append((b"x-request-id", request_id.encode("latin-1")))
+    if traceparent:
+        headers.append((b"traceparent", traceparent.encode("latin-1")))
+    client = scope.get("client")
+    if client:
+        headers.append((b"x-forwarded-for", str(client[0]).encode("latin-1")))
+    return headers
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body; None when the client went away first."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _response(reply: UpstreamReply, *, head: bool) -> Response:
+    response = Response(content=reply.body, status_code=reply.status)
+    returned = [(n.lower(), v) for n, v in reply.headers if n.lower() not in _NOT_RETURNED]
+    if head:  # the length of the body a GET would have sent, not of this empty one
+        response.raw_headers = returned + _content_length(reply.headers)
+    else:
+        response.raw_headers.extend(returned)  # after the content-length Starlette computed
+    return response
+
+
+def _content_length(headers: RawHeaders) -> list[tuple[bytes, bytes]]:
+    return [(n.lower(), v) for n, v in headers if n.lower() == b"content-length"]
+
+
+class ProxyMiddleware:
+    """Innermost middleware: requests whose segment is in `routes` go to the owning upstream
+    (`get_upstreams()` is read per request: the upstreams open in the lifespan)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        routes: Mapping[str, str],
+        get_upstreams: Callable[[], Mapping[str, Upstream]],
+    ) -> None:
+        self.app = app
+        self.routes = routes
+        self.get_upstreams = get_upstreams
+        self._route_of = {
+            segment: ProxiedRoute(f"{API_PREFIX}/{segment}/{{rest:path}}") for segment in routes
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        segment = segment_of(scope["path"]) if scope["type"] == "http" else None
+        service = self.routes.get(segment) if segment is not None else None
+        if service is None:
+            await self.app(scope, receive, send)
+            return
+        assert segment is not None
+        scope["route"] = self._route_of[segment]
+        try:
+            response = await self._forward(scope, receive, service, segment)
+        except ProblemError as problem:
+            response = problem_response_for_scope(problem, scope)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _forward(
+        self, scope: Scope, receive: Receive, service: str, segment: str
+    ) -> Response | None:
+        upstream = self.get_upstreams().get(service)
+        if upstream is None:  # the gateway is starting or stopping
+            raise UpstreamUnavailable(headers={"Retry-After": "1"})
+        body = await _read_body(receive)
+        if body is None:
+            return None
+        method: str = scope["method"]
+        reply = await upstream.send(
+            method,
+            _target(scope),
+            headers=_forward_headers(scope),
+            content=body,
+            segment=segment,
+        )
+        return _response(reply, head=method == "HEAD")

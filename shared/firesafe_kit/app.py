@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from firesafe_kit.auth.jwt import TokenVerifier
+from firesafe_kit.events.catalog import Catalog, catalog_router
 from firesafe_kit.http.health import health_router
 from firesafe_kit.http.idempotency import IdempotencyMiddleware
 from firesafe_kit.http.middleware import (
@@ -37,9 +38,18 @@ def create_service_app(
     description: str = "",
     non_json_prefixes: tuple[str, ...] = (),
     on_started: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = (),
+    catalog: Catalog | None = None,
 ) -> FastAPI:
-    """`on_started` runs after migrations and before the first request (e.g. demo data)."""
+    """`on_started` runs after migrations and before the first request (e.g. demo data).
+    `catalog` declares the events the service publishes; it is served at /events/catalog.json."""
     settings = runtime.settings
+    if catalog is not None and (catalog.service, settings.topic(catalog.topic)) != (
+        settings.service_name,
+        runtime.topic,
+    ):
+        raise ValueError(
+            f"the catalog of {catalog.service} on {catalog.topic} is not this service's"
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +67,8 @@ def create_service_app(
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
+    if catalog is not None:
+        app.include_router(catalog_router(catalog))
     for router in routers:
         app.include_router(router)
     # Added last runs first: context (ids, metrics) wraps everything, idempotency is innermost.

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from firesafe_kit.app import create_service_app
+from firesafe_kit.events.catalog import Catalog
 from firesafe_kit.jurisdiction_feed import tree_feed_consumer
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
@@ -25,5 +26,8 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
         consumers=[tree_feed_consumer()],
     )
     return create_service_app(
-        runtime=runtime, title="Inspection", description="检查：隐患排查、整改、设施维护与检测"
+        runtime=runtime,
+        title="Inspection",
+        description="检查：隐患排查、整改、设施维护与检测",
+        catalog=Catalog(service="inspection", topic=PUBLISHED_TOPIC),  # publishes nothing yet
     )

@@ -12,6 +12,7 @@ from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
 from registry.config import RegistrySettings
 from registry.demo import load_demo_if_empty
+from registry.events.published import CATALOG
 from registry.imports.router import router as imports_router
 from registry.resources.facilities import FACILITIES
 from registry.resources.key_residents import KEY_RESIDENTS
@@ -53,4 +54,5 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
         description="登记：行政区划树、小区、楼栋、风险场所、微型消防站、消防设施、重点人群",
         non_json_prefixes=("/imports",),
         on_started=[load_demo_if_empty],
+        catalog=CATALOG,
     )

@@ -3,20 +3,27 @@
 The accepted algorithms are pinned by configuration, never taken from the token: with a
 JWKS URL only RS256/ES256 pass (so an HS256 token signed with the public key cannot), without
 one only HS256. Issuer, audience, exp, iat and sub are always required.
+
+Tokens the gateway mints for API-key callers (`kid` = `firesafe-internal`, see internal.py)
+are verified on a path of their own: HS256 with the internal secret and the internal issuer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
 
 from firesafe_kit.auth.actor import ROLES, Actor, Scope
+from firesafe_kit.auth.internal import INTERNAL_ALGORITHM, INTERNAL_KEY_ID, InternalTokenSettings
 from firesafe_kit.http.problems import ServiceUnavailable, Unauthorized
 from firesafe_kit.settings import KitSettings
 
@@ -27,6 +34,14 @@ JWKS_ALGORITHMS = ("RS256", "ES256")
 # An unknown kid triggers a refetch (key rotation), but no more often than this.
 JWKS_REFETCH_INTERVAL_SECONDS = 10.0
 _INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'
+# The `via` claim of internal tokens names how the gateway authenticated the caller.
+_VIA = re.compile(r"[a-z_]{1,20}")
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    actor: Actor
+    expires_at: float  # the `exp` claim: a cache of verified tokens must not outlive it
 
 
 def _refuse(code: str) -> Unauthorized:
@@ -109,7 +124,11 @@ def _parse_jwks(document: Any) -> dict[str | None, jwt.PyJWK]:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens into Actors. Keep one per app (`app.state.token_verifier`)."""
+    """Verifies bearer tokens into Actors. Keep one per app (`app.state.token_verifier`).
+
+    `internal` defaults to the environment's InternalTokenSettings. The gateway's own verifier
+    passes `accept_internal=False`: internal tokens are for the hop to a service, not a way in.
+    """
 
     def __init__(
         self,
@@ -117,8 +136,13 @@ class TokenVerifier:
         http: httpx.AsyncClient | None = None,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        internal: InternalTokenSettings | None = None,
+        accept_internal: bool = True,
     ) -> None:
         self.settings = settings
+        internal = internal if internal is not None else InternalTokenSettings()
+        self._internal_issuer = internal.issuer
+        self._internal_secret = internal.signing_secret(settings) if accept_internal else None
         self._own_http = http is None and bool(settings.jwks_url)
         self._jwks: _JwksCache | None = None
         if settings.jwks_url:
@@ -139,18 +163,37 @@ class TokenVerifier:
             await self._jwks.http.aclose()
 
     async def verify(self, token: str) -> Actor:
+        return (await self.verify_token(token)).actor
+
+    async def verify_token(self, token: str) -> VerifiedToken:
+        """The caller of a bearer token, and until when the token is valid."""
         if not token:
             raise _refuse("token_missing")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise _refuse("token_invalid") from exc
+        if header.get("kid") == INTERNAL_KEY_ID:
+            return self._verify_internal(token, header.get("alg"))
         algorithm = header.get("alg")
         if algorithm not in self.algorithms:  # includes "none"
             raise _refuse("token_invalid")
         key = await self._key(algorithm, header.get("kid"))
-        claims = self._decode(token, key, algorithm)
-        return actor_from_claims(claims)
+        claims = self._decode(token, key, algorithm, issuer=self.settings.jwt_issuer)
+        return VerifiedToken(actor_from_claims(claims), float(claims["exp"]))
+
+    def _verify_internal(self, token: str, algorithm: Any) -> VerifiedToken:
+        if self._internal_secret is None or algorithm != INTERNAL_ALGORITHM:
+            raise _refuse("token_invalid")
+        claims = self._decode(
+            token, self._internal_secret, INTERNAL_ALGORITHM, issuer=self._internal_issuer
+        )
+        via = claims.get("via")
+        actor = dataclasses.replace(
+            actor_from_claims(claims),
+            via=via if isinstance(via, str) and _VIA.fullmatch(via) else "internal",
+        )
+        return VerifiedToken(actor, float(claims["exp"]))
 
     async def _key(self, algorithm: str, kid: Any) -> jwt.PyJWK | str:
         if self._jwks is None:
@@ -163,7 +206,9 @@ class TokenVerifier:
             raise _refuse("token_invalid")
         return key
 
-    def _decode(self, token: str, key: jwt.PyJWK | str, algorithm: str) -> dict[str, Any]:
+    def _decode(
+        self, token: str, key: jwt.PyJWK | str, algorithm: str, *, issuer: str
+    ) -> dict[str, Any]:
         settings = self.settings
         try:
             return jwt.decode(
@@ -171,7 +216,7 @@ class TokenVerifier:
                 key,
                 algorithms=[algorithm],
                 audience=settings.jwt_audience,
-                issuer=settings.jwt_issuer,
+                issuer=issuer,
                 leeway=settings.jwt_leeway_seconds,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
