@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote_from_bytes
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -52,6 +53,8 @@ _HOP_BY_HOP = frozenset(
 _NOT_FORWARDED = _HOP_BY_HOP | {b"x-api-key", b"x-request-id", b"traceparent", b"x-forwarded-for"}
 # The gateway's RequestContextMiddleware sets its own.
 _NOT_RETURNED = _HOP_BY_HOP | {b"x-request-id", b"traceparent"}
+# Printable ASCII but `#` (which would end the path): left as the client sent it, `%` included.
+_RAW_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "#")
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,13 @@ class ProxiedRoute:
 
 
 def _target(scope: Scope) -> str:
-    """Path and query exactly as received (still percent-encoded)."""
+    """Path and query as received, escapes kept as they are; bytes that may not appear raw in
+    a request target (controls, space, non-ASCII, `#`) percent-encoded one by one, so they
+    reach the service as the client's bytes, not as a re-encoding of them."""
     path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     query: bytes = scope.get("query_string", b"")
-    target = path.decode("latin-1")
-    return f"{target}?{query.decode('latin-1')}" if query else target
+    target = quote_from_bytes(path, safe=_RAW_SAFE)
+    return f"{target}?{quote_from_bytes(query, safe=_RAW_SAFE)}" if query else target
 
 
 def _forward_headers(scope: Scope) -> list[tuple[bytes, bytes]]:

@@ -5,9 +5,7 @@ deadline, metrics, and upstream trouble turned into 502/503/504 problems."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import sys
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -16,7 +14,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
-from firesafe_kit.http.problems import ProblemError
+from firesafe_kit.http.problems import BadRequest, ProblemError
 from gateway.breaker import CircuitBreaker, CircuitOpen
 from gateway.config import GatewaySettings
 from gateway.embedded import start_embedded_services
@@ -47,17 +45,6 @@ _CONNECTION_ERRORS = (
 KEEPALIVE_EXPIRY_SECONDS = 2.0
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
-
-
-def _remember_missing_sniffio() -> None:
-    """httpcore imports `sniffio` each time it sets up a lock, several times per request, and
-    falls back to asyncio without it. Python does not remember a failed import, so without
-    sniffio installed each of those imports searches the whole sys.path again (a fifth of the
-    proxy's time, measured). A None in sys.modules makes the failure immediate."""
-    try:
-        importlib.import_module("sniffio")
-    except ImportError:
-        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 def no_cookies() -> httpx.Cookies:
@@ -102,6 +89,7 @@ class Upstream:
         self._origin = str(client.base_url).rstrip("/")
         self._extensions = {"timeout": client.timeout.as_dict()}
         self._circuit_state = CIRCUIT_STATE.labels(name)
+        self._circuit_state.set(int(breaker.state))
 
     async def send(
         self,
@@ -115,6 +103,16 @@ class Upstream:
         """The upstream's answer, whatever its status; a 502/503/504 problem when there is none.
         `url` is the path and query, percent-encoded, appended to the upstream's base URL."""
         try:
+            request = httpx.Request(
+                method,
+                self._origin + url,
+                headers=headers,
+                content=content,
+                extensions=self._extensions,
+            )
+        except (httpx.InvalidURL, ValueError) as exc:  # nothing a service could be asked
+            raise BadRequest(str(exc)[:200], code="invalid_request_target") from exc
+        try:
             self.breaker.acquire()
         except CircuitOpen as exc:
             self._count(segment, method, "circuit_open")
@@ -122,13 +120,6 @@ class Upstream:
                 UpstreamCircuitOpen, self.name, retry_after=exc.retry_after
             ) from None
         started = time.perf_counter()
-        request = httpx.Request(
-            method,
-            self._origin + url,
-            headers=headers,
-            content=content,
-            extensions=self._extensions,
-        )
         try:
             reply = await self._send_with_retries(request, retry=method in IDEMPOTENT_METHODS)
         except asyncio.CancelledError:
@@ -193,7 +184,6 @@ async def open_upstreams(settings: GatewaySettings, stack: AsyncExitStack) -> di
     # One INFO line per upstream call would double the access log's cost on the hot path; the
     # access log and the upstream metrics already tell each call.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    _remember_missing_sniffio()
     timeout = httpx.Timeout(
         connect=settings.upstream_connect_timeout,
         read=settings.upstream_read_timeout,
@@ -237,5 +227,4 @@ async def open_upstreams(settings: GatewaySettings, stack: AsyncExitStack) -> di
             retry_backoff_seconds=settings.upstream_retry_backoff_seconds,
             deadline_seconds=deadline,
         )
-        CIRCUIT_STATE.labels(name).set(0)
     return upstreams

@@ -217,6 +217,7 @@ class StubUpstream:
             {
                 "method": scope["method"],
                 "path": scope["path"],
+                "raw_path": scope.get("raw_path"),
                 "query": scope["query_string"],
                 "headers": headers,
                 "body": body,
@@ -261,3 +262,36 @@ async def serving(stub: StubUpstream) -> AsyncIterator[StubUpstream]:
         stub.release()
         server.should_exit = True
         await task
+
+
+async def raw_get(
+    app: Any, raw_path: bytes, query: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """A GET made of the exact bytes given (an HTTP client would normalise them first)."""
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": raw_path.decode("latin-1"),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"gateway")]
+        + [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()],
+        "client": ("127.0.0.1", 4711),
+        "server": ("gateway", 80),
+    }
+    await app(scope, receive, send)
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return status, body

@@ -5,7 +5,6 @@ the jurisdiction, 403 for a forbidden action) and sees who is calling."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +16,14 @@ from gateway.config import DEFAULT_ROUTES
 from gateway.models import ApiKey
 from registry.validators import make_id_number
 from tests.gateway.conftest import RunningGateway
-from tests.gateway.support import PROBLEM, bad_bearer_tokens, bearer, created, make_tree
+from tests.gateway.support import (
+    PROBLEM,
+    Tree,
+    bad_bearer_tokens,
+    bearer,
+    created,
+    make_tree,
+)
 
 # One path per route group: every routed segment, and the gateway's own segments.
 ROUTE_GROUPS = [
@@ -167,13 +173,13 @@ async def test_the_documents_and_unknown_segments_need_no_identity(
 
 
 @pytest.fixture(scope="module")
-async def trees(gateway: RunningGateway) -> tuple[Any, Any]:
+async def trees(gateway: RunningGateway) -> tuple[Tree, Tree]:
     admin = await gateway.admin()
     return await make_tree(admin), await make_tree(admin)
 
 
 async def test_outside_the_jurisdiction_is_404_for_tokens_and_keys(
-    gateway: RunningGateway, trees: tuple[Any, Any]
+    gateway: RunningGateway, trees: tuple[Tree, Tree]
 ) -> None:
     mine, other = trees
     staff = await gateway.client("community_staff", f"community:{mine.community_id}")
@@ -191,7 +197,7 @@ async def test_outside_the_jurisdiction_is_404_for_tokens_and_keys(
 
 
 async def test_a_forbidden_action_is_403_for_tokens_and_keys(
-    gateway: RunningGateway, trees: tuple[Any, Any]
+    gateway: RunningGateway, trees: tuple[Tree, Tree]
 ) -> None:
     mine, _ = trees
     viewer = await gateway.client("viewer", f"district:{mine.district['id']}")
@@ -214,7 +220,7 @@ async def test_a_forbidden_action_is_403_for_tokens_and_keys(
 
 
 async def test_the_service_sees_who_calls_and_the_request_id(
-    gateway: RunningGateway, trees: tuple[Any, Any]
+    gateway: RunningGateway, trees: tuple[Tree, Tree]
 ) -> None:
     """The registry writes every unmasked read of personal data to its audit log with the
     reader and the request id: what it writes is what the gateway passed on."""

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from gateway.config import GatewaySettings
 from gateway.security_headers import SecurityHeadersMiddleware
 from tests.gateway.conftest import Distributed, RunningGateway
-from tests.gateway.support import PROBLEM, StubUpstream, bearer, make_tree, serving
+from tests.gateway.support import PROBLEM, StubUpstream, bearer, make_tree, raw_get, serving
 
 TEN_MIB = 10 * 1024 * 1024
 TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -222,3 +222,33 @@ async def test_an_api_key_never_leaves_the_gateway(distributed: Distributed) -> 
     assert claims["sub"] == f"api-key:{made['id']}" and claims["via"] == "api_key"
     assert (claims["roles"], claims["jurisdiction"]) == (["viewer"], ["district:d-1"])
     assert claims["exp"] - claims["iat"] <= 300
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "query", "forwarded_path", "forwarded_query"),
+    [
+        (b"/api/v1/communities/%E5%B9%B8", b"", b"/api/v1/communities/%E5%B9%B8", b""),
+        # Bytes a client should have escaped: escaped byte for byte, never re-encoded.
+        (b"/api/v1/communities/\xe5\xb9\xb8", b"", b"/api/v1/communities/%E5%B9%B8", b""),
+        (b"/api/v1/communities/x\x01y", b"", b"/api/v1/communities/x%01y", b""),
+        (b"/api/v1/communities/a#b", b"", b"/api/v1/communities/a%23b", b""),
+        (
+            b"/api/v1/communities/%ZZ",
+            b"q=a b&y=\xff&z=%ZZ",
+            b"/api/v1/communities/%ZZ",
+            b"q=a%20b&y=%FF&z=%ZZ",
+        ),
+    ],
+)
+async def test_odd_request_targets_reach_the_service_byte_for_byte(
+    distributed: Distributed,
+    raw_path: bytes,
+    query: bytes,
+    forwarded_path: bytes,
+    forwarded_query: bytes,
+) -> None:
+    async with serving(StubUpstream()) as stub, distributed(default_url=stub.url) as gw:
+        status, body = await raw_get(gw.app, raw_path, query, bearer(gw.settings))
+    assert status == 200, body
+    [seen] = stub.requests_to("/api/v1/communities")
+    assert (seen["raw_path"], seen["query"]) == (forwarded_path, forwarded_query)

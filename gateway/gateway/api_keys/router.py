@@ -1,5 +1,9 @@
 """`/api/v1/api-keys`: create (the key is in the 201 answer, and nowhere ever again), list,
-read, revoke. For a city-wide city_admin signed in with a JWT; anyone else gets 403."""
+read, revoke. For a city-wide city_admin signed in with a JWT; anyone else gets 403.
+
+Creation does not honour `Idempotency-Key`: replaying the first answer would mean storing the
+key to show it again, which is exactly what must not exist. A client that lost the answer
+revokes that key and creates another."""
 
 from __future__ import annotations
 

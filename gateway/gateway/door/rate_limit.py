@@ -46,9 +46,12 @@ class RateDecision:
     limit: int
     remaining: int
     reset_seconds: int  # until the next request would be allowed again
+    counted: bool = True  # False: the storage was unreachable, nothing is known
 
     def headers(self) -> dict[str, str]:
         """The IETF draft's RateLimit fields, sent on every answer to a limited principal."""
+        if not self.counted:
+            return {}
         return {
             "RateLimit-Limit": str(self.limit),
             "RateLimit-Remaining": str(self.remaining),
@@ -83,7 +86,7 @@ class RateLimiter:
             # A shared storage that is down must not take the API down with it: let the
             # request through, uncounted, and say so in the log.
             log.warning("rate limit storage unavailable; request not counted", exc_info=True)
-            return RateDecision(True, per_minute, per_minute, 60)
+            return RateDecision(True, per_minute, per_minute, 60, counted=False)
         reset = max(0, ceil(stats.reset_time - time.time()))
         return RateDecision(
             allowed, per_minute, stats.remaining, reset if allowed else max(1, reset)
