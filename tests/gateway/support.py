@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import json
 import socket
 import time
@@ -14,7 +13,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import jwt
 import uvicorn
 from starlette.types import Message, Receive, Scope, Send
@@ -25,18 +23,14 @@ from firesafe_kit.auth.internal import InternalTokenSettings, mint_internal_toke
 from firesafe_kit.auth.jwt import mint_token
 from firesafe_kit.settings import KitSettings
 from tests.support.events import wait_until
+from tests.support.registry_data import Tree as Tree  # re-exported for the gateway tests
+from tests.support.registry_data import community_body as community_body
+from tests.support.registry_data import created as created
+from tests.support.registry_data import make_tree as make_tree
+from tests.support.registry_data import next_district_code as next_district_code
 
 SERVICES = ["registry", "inspection", "duty-roster", "alerts"]
 PROBLEM = "application/problem+json"
-_codes = itertools.count(1)
-
-
-def next_district_code() -> str:
-    """Distinct valid county-level codes (never ending in 00)."""
-    while True:
-        n = next(_codes)
-        if n % 100:
-            return f"12{n:04d}"
 
 
 def free_port() -> int:
@@ -137,50 +131,6 @@ def bad_bearer_tokens(settings: KitSettings) -> dict[str, tuple[str, str]]:
 
 
 # ----------------------------------------------------------------------------- registry data
-
-
-def community_body(street_id: str, code: str) -> dict[str, Any]:
-    return {
-        "street_id": street_id,
-        "code": code,
-        "name": "幸福里社区",
-        "responsible_person": {"name": "王小明", "phone": "13612345678"},
-        "safety_managers": [{"name": "李四", "phone": "13712345678", "employment": "full_time"}],
-    }
-
-
-async def created(response_awaitable: Any) -> dict[str, Any]:
-    response = await response_awaitable
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-@dataclass
-class Tree:
-    district: dict[str, Any]
-    street: dict[str, Any]
-    community: dict[str, Any]
-
-    @property
-    def community_id(self) -> str:
-        return str(self.community["id"])
-
-
-async def make_tree(admin: httpx.AsyncClient) -> Tree:
-    code = next_district_code()
-    district = await created(
-        admin.post("/api/v1/districts", json={"code": code, "name": f"测试区{code}"})
-    )
-    street = await created(
-        admin.post(
-            "/api/v1/streets",
-            json={"district_id": district["id"], "code": f"{code}001", "name": "测试街道"},
-        )
-    )
-    community = await created(
-        admin.post("/api/v1/communities", json=community_body(street["id"], f"{code}001001"))
-    )
-    return Tree(district, street, community)
 
 
 # ----------------------------------------------------------------------------- a tiny upstream
