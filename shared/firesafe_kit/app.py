@@ -41,9 +41,13 @@ def create_service_app(
     catalog: Catalog | None = None,
 ) -> FastAPI:
     """`on_started` runs after migrations and before the first request (e.g. demo data).
-    `catalog` declares the events the service publishes; it is served at /events/catalog.json."""
+    `catalog` declares the events the service publishes; it is served at /events/catalog.json
+    (a service that publishes nothing yet serves an empty one for its topic)."""
     settings = runtime.settings
-    if catalog is not None and (catalog.service, settings.topic(catalog.topic)) != (
+    if catalog is None:
+        topic = runtime.topic.removeprefix(settings.topic_prefix)
+        catalog = Catalog(service=settings.service_name, topic=topic)
+    if (catalog.service, settings.topic(catalog.topic)) != (
         settings.service_name,
         runtime.topic,
     ):
@@ -67,8 +71,7 @@ def create_service_app(
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
-    if catalog is not None:
-        app.include_router(catalog_router(catalog))
+    app.include_router(catalog_router(catalog))
     for router in routers:
         app.include_router(router)
     # Added last runs first: context (ids, metrics) wraps everything, idempotency is innermost.

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from alerts.config import AlertsSettings
 from firesafe_kit.app import create_service_app
-from firesafe_kit.events.catalog import Catalog
 from firesafe_kit.jurisdiction_feed import tree_feed_consumer
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
@@ -29,5 +28,4 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
         runtime=runtime,
         title="Alerts",
         description="预警：规则、逐级上报、订阅推送、通知",
-        catalog=Catalog(service="alerts", topic=PUBLISHED_TOPIC),  # publishes nothing yet
     )

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from duty_roster.config import DutyRosterSettings
 from firesafe_kit.app import create_service_app
-from firesafe_kit.events.catalog import Catalog
 from firesafe_kit.jurisdiction_feed import tree_feed_consumer
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
@@ -29,5 +28,4 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
         runtime=runtime,
         title="DutyRoster",
         description="值守：微型消防站排班、签到、夜间巡查、演练与宣传",
-        catalog=Catalog(service="duty-roster", topic=PUBLISHED_TOPIC),  # publishes nothing yet
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from firesafe_kit.app import create_service_app
-from firesafe_kit.events.catalog import Catalog
 from firesafe_kit.jurisdiction_feed import tree_feed_consumer
 from firesafe_kit.runtime import ServiceRuntime
 from firesafe_kit.settings import KitSettings
@@ -29,5 +28,4 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
         runtime=runtime,
         title="Inspection",
         description="检查：隐患排查、整改、设施维护与检测",
-        catalog=Catalog(service="inspection", topic=PUBLISHED_TOPIC),  # publishes nothing yet
     )
