@@ -7,6 +7,7 @@ in hand, then close the broker and the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from firesafe_kit.migrations import upgrade_to_head
 from firesafe_kit.settings import KitSettings
 
 log = logging.getLogger(__name__)
+# A background loop: runs until the event is set, then finishes the work in hand.
+Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -65,21 +68,29 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             idle_seconds=settings.relay_idle_seconds,
         )
-        self.consumers = [
-            ConsumerRunner(
-                group=settings.topic(f"{settings.service_name}.{spec.name}"),
-                db=self.db,
-                broker=self.broker,
-                topics=[settings.topic(t) for t in spec.topics],
-                handlers=spec.handlers,
-                max_retries=settings.consumer_max_retries,
-                retry_base_seconds=settings.consumer_retry_base_seconds,
-            )
-            for spec in consumers
-        ]
+        self.consumers = [self.consumer_runner(spec) for spec in consumers]
         self.drain_seconds = drain_seconds
+        self._loops: list[tuple[str, Loop]] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    def consumer_runner(self, spec: ConsumerSpec) -> ConsumerRunner:
+        """The runner of one consumer group, named `<service>.<spec.name>` (topic prefix too)."""
+        settings = self.settings
+        return ConsumerRunner(
+            group=settings.topic(f"{settings.service_name}.{spec.name}"),
+            db=self.db,
+            broker=self.broker,
+            topics=[settings.topic(t) for t in spec.topics],
+            handlers=spec.handlers,
+            max_retries=settings.consumer_max_retries,
+            retry_base_seconds=settings.consumer_retry_base_seconds,
+        )
+
+    def add_loop(self, name: str, loop: Loop) -> None:
+        """A background loop of the service (a scheduler, a delivery worker): started after the
+        consumers, told to stop with them and drained the same way."""
+        self._loops.append((name, loop))
 
     async def migrate(self) -> None:
         # Alembic is synchronous and runs its own event loop: keep it off ours.
@@ -108,6 +119,8 @@ class ServiceRuntime:
         self._spawn(f"{self.settings.service_name}-relay", self.relay.run(self._stop))
         for consumer in self.consumers:
             self._spawn(consumer.group, consumer.run(self._stop))
+        for name, loop in self._loops:
+            self._spawn(f"{self.settings.service_name}-{name}", loop(self._stop))
 
     async def stop(self) -> None:
         self._stop.set()
@@ -132,3 +145,9 @@ async def _logged(name: str, work: Awaitable[None]) -> None:
         raise
     except Exception:
         log.exception("background task %s crashed", name)
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep between rounds of a loop, waking at once when the service stops."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

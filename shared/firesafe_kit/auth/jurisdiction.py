@@ -164,3 +164,8 @@ async def visible_community_ids(session: AsyncSession, actor: Actor) -> set[str]
         visible.update(node for (node,) in rows)
     visible |= await _station_communities(connection, actor.scope_ids("station"))
     return visible
+
+
+async def station_community_ids(session: AsyncSession, actor: Actor) -> set[str]:
+    """The communities of the actor's station scopes (a station works for its community)."""
+    return await _station_communities(await _connection(session), actor.scope_ids("station"))

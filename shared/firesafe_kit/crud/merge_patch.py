@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
 
 def merge_patch(target: Any, patch: Any) -> Any:
     """`patch` applied to `target`: objects merge member by member, null removes a member,
@@ -17,3 +20,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def body_validation_error(exc: ValidationError) -> RequestValidationError:
+    """Pydantic errors of a merged PATCH document, reported like any body error (422)."""
+    return RequestValidationError(
+        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+    )

@@ -7,7 +7,6 @@ time, and they name the spec's own schema classes.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -18,7 +17,7 @@ from firesafe_kit.auth.actor import Actor
 from firesafe_kit.auth.dependencies import CurrentActor
 from firesafe_kit.auth.jurisdiction import can_access
 from firesafe_kit.clock import utcnow
-from firesafe_kit.crud.merge_patch import merge_patch
+from firesafe_kit.crud.merge_patch import body_validation_error, merge_patch
 from firesafe_kit.crud.records import Record, etag_of, get_live, update_versioned
 from firesafe_kit.crud.spec import PAGING, ListQuery, ResourceSpec, Verb, WriteContext
 from firesafe_kit.deps import RuntimeDep, SessionDep
@@ -43,13 +42,6 @@ class ImmutableField(Unprocessable):
     code = "immutable_field"
     title_zh = "该字段创建后不可修改"
     title_en = "This field cannot be changed after creation"
-
-
-def _validation_error(exc: ValidationError) -> RequestValidationError:
-    """Pydantic errors of a merged PATCH document, reported like any body error."""
-    return RequestValidationError(
-        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-    )
 
 
 async def load_visible(
@@ -179,7 +171,7 @@ def crud_router(spec: ResourceSpec) -> APIRouter:
             try:
                 document = Create.model_validate(merged)
             except ValidationError as exc:
-                raise _validation_error(exc) from exc
+                raise body_validation_error(exc) from exc
             for name in spec.immutable:
                 if getattr(document, name) != getattr(record, name):
                     raise ImmutableField(

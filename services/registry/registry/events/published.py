@@ -82,6 +82,7 @@ class KeyResidentEvent(BaseModel):
     """No personal data at all: what other services count (category, devices)."""
 
     id: str
+    version: int = Field(ge=1, description="newer states have higher versions")
     community_id: str
     building_id: str | None
     category: Category

@@ -35,6 +35,7 @@ def key_resident_event(record: KeyResident) -> dict[str, Any]:
     """What other services need (category, devices), with no personal data at all."""
     return {
         "id": record.id,
+        "version": record.version,  # consumers keep the newest state when events replay
         "community_id": record.community_id,
         "building_id": record.building_id,
         "category": record.category,
