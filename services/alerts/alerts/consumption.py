@@ -22,10 +22,13 @@ TOPICS = (
 )
 
 
-def rules_consumer(runtime: ServiceRuntime, context: AlertsContext) -> ConsumerRunner:
+def rules_consumer(
+    runtime: ServiceRuntime, context: AlertsContext, *, name: str = GROUP
+) -> ConsumerRunner:
+    """`name` other than the default makes a second group (a full replay from the start)."""
     engine = RuleEngine(context, RULES, SOURCES)
     spec = ConsumerSpec(
-        name=GROUP,
+        name=name,
         topics=TOPICS,
         handlers=merge_handlers(tree_feed_handlers(), engine.handlers()),
     )

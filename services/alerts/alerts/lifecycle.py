@@ -68,8 +68,6 @@ async def raise_alert(
         level_since=now,
         raised_at=now,
         last_seen_at=now,
-        created_at=now,
-        updated_at=now,
     )
     session.add(alert)
     await session.flush()
