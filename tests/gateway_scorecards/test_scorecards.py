@@ -14,14 +14,15 @@ import pytest
 
 from gateway.scorecards import registry_source
 from tests.gateway_scorecards.conftest import GatewayHarness
+from tests.support.events import wait_until
 
 SOURCES = {
     "registry": "ok",
-    "alerts": "not_available",
+    "alerts": "ok",
     "duty-roster": "not_available",
     "inspection": "not_available",
 }
-FIGURE_KEYS = [
+REGISTRY_KEYS = [
     "responsible_person_named",
     "safety_managers",
     "fire_pact_adopted",
@@ -32,6 +33,13 @@ FIGURE_KEYS = [
     "key_residents_with_smoke_alarm",
     "emergency_plan_present",
 ]
+ALERT_KEYS = [
+    "open_alerts_responsibility_gap",
+    "open_alerts_missing_fire_pact",
+    "open_alerts_station_coverage_gap",
+    "open_alerts_key_resident_unprotected",
+]
+FIGURE_KEYS = REGISTRY_KEYS + ALERT_KEYS
 
 
 async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +161,19 @@ async def world(gateway: GatewayHarness) -> World:
     await created(admin, "facilities", facility(pe["id"], "2020-06-01"))
     await created(admin, "key-residents", resident(c["e"]["id"], "smoke_alarm"))
     await created(admin, "key-residents", resident(c["e"]["id"], "extinguisher"))
+    await alerts_caught_up(admin, district["id"], expected_open=6)
     return World(district, s1, s2, c)
+
+
+async def alerts_caught_up(admin: httpx.AsyncClient, district_id: str, expected_open: int) -> None:
+    """The alerts service learns of the registry's changes from events: wait for them."""
+
+    async def done() -> bool:
+        response = await admin.get("/api/v1/alerts/figures", params={"district_id": district_id})
+        items = response.json()["items"] if response.status_code == 200 else []
+        return len(items) == 4 and sum(i["open"] for i in items) == expected_open
+
+    await wait_until(done, timeout=30)
 
 
 def by_key(figures: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -261,7 +281,15 @@ async def test_district_ranks_communities_and_streets_with_aggregate_figures(
         (2, "二街道", 58.3, 1),
     ]
     figures = by_key(card["figures"])
-    assert {key: figures[key]["value"] for key in FIGURE_KEYS} == {
+    assert {key: figures[key]["value"] for key in ALERT_KEYS} == {
+        "open_alerts_responsibility_gap": 1,  # 丙 names no responsible person
+        "open_alerts_missing_fire_pact": 2,  # 乙 and 丙
+        "open_alerts_station_coverage_gap": 2,  # one compound of 乙, one of 戊
+        "open_alerts_key_resident_unprotected": 1,  # 戊's resident with an extinguisher only
+    }
+    assert {figures[key]["source"] for key in ALERT_KEYS} == {"alerts"}
+    assert {figures[key]["scored"] for key in ALERT_KEYS} == {False}
+    assert {key: figures[key]["value"] for key in REGISTRY_KEYS} == {
         "responsible_person_named": 0.75,
         "safety_managers": 1.0,
         "fire_pact_adopted": 0.5,
@@ -427,6 +455,9 @@ async def test_one_registry_call_per_scorecard_whatever_the_number_of_communitie
         table = await admin.get(big, headers={"Accept": "text/csv"})
     assert len(card["communities"]) == 60 and table.status_code == 200
     assert calls == ["/api/v1/figures/communities"] * 2  # one per scorecard, not per community
+    with gateway.requests_to("alerts") as alert_calls:
+        assert (await admin.get(big)).status_code == 200
+    assert alert_calls == ["/api/v1/alerts/figures"]
 
     # Paging only when the registry says there is more, and nothing lost or repeated.
     monkeypatch.setattr(registry_source, "PAGE_SIZE", "25")
@@ -474,3 +505,20 @@ async def test_registry_trouble_is_a_gateway_problem_not_a_500(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == code
     assert response.headers["retry-after"]
+
+
+@pytest.mark.parametrize(
+    "transport",
+    [failing(httpx.ConnectError), answering(200, b'{"items": "not a page"}')],
+)
+async def test_without_alerts_the_card_is_given_without_their_figures(
+    gateway: GatewayHarness, world: World, transport: httpx.AsyncBaseTransport
+) -> None:
+    admin = await gateway.admin()
+    with gateway.upstream_replaced("alerts", transport):
+        response = await admin.get(f"/api/v1/scorecards/districts/{world.district['id']}")
+    assert response.status_code == 200, response.text
+    card = response.json()
+    assert card["sources"]["alerts"] == "unavailable"
+    assert [f["figure"] for f in card["figures"]] == REGISTRY_KEYS
+    assert card["score"] == 59.4  # the alerts' figures never count towards the score

@@ -11,6 +11,7 @@ from alerts.consumption import rules_consumer
 from alerts.context import AlertsContext
 from alerts.events.published import CATALOG, TOPIC
 from alerts.routers import alerts as alerts_routes
+from alerts.routers import figures as figures_routes
 from alerts.routers import notices as notices_routes
 from alerts.routers import policies as policies_routes
 from alerts.scheduler import Scheduler
@@ -38,6 +39,7 @@ def create_app(settings: KitSettings | None = None, *, clock: Clock | None = Non
     app = create_service_app(
         runtime=runtime,
         routers=[
+            figures_routes.router,  # before /alerts/{id}
             alerts_routes.router,
             policies_routes.router,
             notices_routes.router,
