@@ -25,11 +25,13 @@ async def alert_figures(
     if not ids:
         return []
     unresolved = and_(col(Alert.status) != "resolved", col(Alert.community_id).in_(ids))
-    statement = (
-        select(Alert.community_id, Alert.kind, Alert.severity, Alert.escalation_level, func.count())
-        .where(unresolved)
-        .group_by(Alert.community_id, Alert.kind, Alert.severity, Alert.escalation_level)
+    grouped = (
+        col(Alert.community_id),
+        col(Alert.kind),
+        col(Alert.severity),
+        col(Alert.escalation_level),
     )
+    statement = select(*grouped, func.count()).where(unresolved).group_by(*grouped)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     connection = await session.connection()
