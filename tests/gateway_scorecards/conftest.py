@@ -14,8 +14,10 @@ import pytest
 from fastapi import FastAPI
 
 from firesafe_kit.auth.jwt import mint_token
+from gateway.breaker import CircuitBreaker
 from gateway.config import GatewaySettings
 from gateway.main import create_app
+from gateway.upstreams import Upstream
 from tests.support.backends import KAFKA, Backends
 
 SERVICES = ["registry", "inspection", "duty-roster", "alerts"]
@@ -53,18 +55,19 @@ class GatewayHarness:
     @contextmanager
     def requests_to(self, service: str) -> Iterator[list[str]]:
         """The paths of the requests the gateway sends to `service` meanwhile."""
-        client: httpx.AsyncClient = self.app.state.upstreams[service].client
+        upstream: Upstream = self.app.state.upstreams[service]
         seen: list[str] = []
+        send = upstream.send
 
-        async def record(request: httpx.Request) -> None:
-            seen.append(request.url.path)
+        async def recording(method: str, url: str, **kwargs: Any) -> Any:
+            seen.append(url.split("?", 1)[0])
+            return await send(method, url, **kwargs)
 
-        hooks = client.event_hooks
-        client.event_hooks = {**hooks, "request": [*hooks["request"], record]}
+        upstream.send = recording  # type: ignore[method-assign]
         try:
             yield seen
         finally:
-            client.event_hooks = hooks
+            del upstream.send  # the class's own method again
 
     @contextmanager
     def upstream_replaced(
@@ -74,12 +77,16 @@ class GatewayHarness:
         upstreams: dict[str, Any] = self.app.state.upstreams
         saved = upstreams[service]
         replacement = httpx.AsyncClient(transport=transport, base_url=str(saved.client.base_url))
-
-        class Stand:
-            name = service
-            client = replacement
-
-        upstreams[service] = Stand()
+        stand_in = Upstream(
+            service,
+            replacement,
+            transport=transport,
+            breaker=CircuitBreaker(failure_threshold=100, reset_seconds=1),
+            retries=0,
+            retry_backoff_seconds=0,
+            deadline_seconds=5,
+        )
+        upstreams[service] = stand_in
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from gateway.scorecards import registry_source
 from tests.gateway_scorecards.conftest import GatewayHarness
@@ -522,3 +523,25 @@ async def test_without_alerts_the_card_is_given_without_their_figures(
     assert card["sources"]["alerts"] == "unavailable"
     assert [f["figure"] for f in card["figures"]] == REGISTRY_KEYS
     assert card["score"] == 59.4  # the alerts' figures never count towards the score
+
+
+async def test_scorecard_reads_take_the_guarded_path_of_proxied_calls(
+    gateway: GatewayHarness, world: World
+) -> None:
+    """Breaker, deadline and upstream metrics apply to the scorecards' reads too."""
+    labels = {"upstream": "registry", "segment": "scorecards", "method": "GET", "outcome": "2xx"}
+    before = REGISTRY.get_sample_value("firesafe_gateway_upstream_requests_total", labels) or 0
+    admin = await gateway.admin()
+    assert (await admin.get(f"/api/v1/scorecards/streets/{world.s1['id']}")).status_code == 200
+    after = REGISTRY.get_sample_value("firesafe_gateway_upstream_requests_total", labels)
+    assert after == before + 1
+
+    upstream = gateway.app.state.upstreams["registry"]
+    for _ in range(upstream.breaker.failure_threshold):
+        upstream.breaker.record_failure()
+    try:
+        response = await admin.get(f"/api/v1/scorecards/streets/{world.s1['id']}")
+        assert response.status_code == 503
+        assert response.json()["code"] == "upstream_circuit_open"
+    finally:
+        upstream.breaker.record_success()
