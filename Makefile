@@ -30,7 +30,7 @@ lint: env
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy -p firesafe_kit -p gateway -p registry -p inspection -p duty_roster -p alerts
 
-infra-up: ## PostgreSQL and Kafka on loopback (installed when missing)
+infra-up: ## PostgreSQL, Redis and Kafka on loopback (installed when missing)
 	@bash deploy/local/infra.sh up
 
 infra-down:

@@ -3,12 +3,15 @@ Retry-After and the RateLimit headers, which every admitted answer carries too."
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from limits.errors import ConfigurationError
 
 from gateway.door.rate_limit import RateLimiter
 from tests.gateway.conftest import Distributed, RunningGateway
 from tests.gateway.support import PROBLEM, StubUpstream, bearer, serving
+from tests.support.backends import REDIS
 
 
 async def test_a_key_gets_its_own_limit_then_429(gateway: RunningGateway) -> None:
@@ -53,6 +56,31 @@ async def test_users_get_the_default_limit_each(distributed: Distributed) -> Non
         assert (await client.get("/api/v1/hazards", headers=bob)).status_code == 200
         # Refused at the door: the upstream saw only the admitted requests.
         assert len(stub.requests_to("/api/v1/hazards")) == 3
+
+
+@pytest.mark.real_only
+async def test_replicas_sharing_a_redis_storage_count_together(distributed: Distributed) -> None:
+    """Two gateway replicas (as deploy/k8s runs them) with one Redis: a caller's requests
+    are counted once, whichever replica answers."""
+    async with (
+        serving(StubUpstream()) as stub,
+        distributed(
+            default_url=stub.url, rate_limit_per_minute=3, rate_limit_storage_uri=REDIS
+        ) as one,
+        distributed(
+            default_url=stub.url, rate_limit_per_minute=3, rate_limit_storage_uri=REDIS
+        ) as two,
+        one.anonymous() as first,
+        two.anonymous() as second,
+    ):
+        caller = bearer(one.settings, sub=f"shared-{uuid.uuid4().hex}")  # a fresh bucket
+        statuses = [
+            (await client.get("/api/v1/hazards", headers=caller)).status_code
+            for client in (first, second, first, second)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        refused = await first.get("/api/v1/hazards", headers=caller)
+        assert (refused.status_code, refused.headers["ratelimit-remaining"]) == (429, "0")
 
 
 def test_an_unknown_storage_is_refused_at_start() -> None:

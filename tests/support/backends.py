@@ -24,6 +24,7 @@ PG_URL = os.environ.get(
     "FIRESAFE_TEST_PG_URL", "postgresql://firesafe:firesafe@127.0.0.1:5432/firesafe"
 )
 KAFKA = os.environ.get("FIRESAFE_TEST_KAFKA", "127.0.0.1:9092")
+REDIS = os.environ.get("FIRESAFE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def selected() -> str:
