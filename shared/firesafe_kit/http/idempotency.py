@@ -27,6 +27,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from firesafe_kit.auth.jwt import TokenVerifier
 from firesafe_kit.clock import Clock, SystemClock
 from firesafe_kit.db import Database
 from firesafe_kit.http.problems import (
@@ -49,6 +50,7 @@ _STORED_HEADERS = ("content-type", "location", "etag", "content-language")
 # Answers that ask the client to try again must not be pinned to the key.
 _RETRYABLE = frozenset({408, 429})
 DEFAULT_RETENTION = timedelta(hours=24)
+_MAX_SUB = 190  # the principal column holds 200 characters; longer subjects are hashed
 
 
 @dataclass
@@ -100,7 +102,11 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         if body is None:
             return  # the client went away before sending its body
-        claim = _Claim(_principal(headers), key, _fingerprint(scope, body))
+        principal = await _principal(scope, headers)
+        if principal is None:  # a credential that does not verify: the app refuses it
+            await self.app(scope, _replaying_body(body, receive), send)
+            return
+        claim = _Claim(principal, key, _fingerprint(scope, body))
         database = self.get_database()
         try:
             existing = await self._claim(database, claim, scope)
@@ -176,15 +182,7 @@ class IdempotencyMiddleware:
         receive: Receive,
         send: Send,
     ) -> None:
-        body_sent = False
-
-        async def replay_receive() -> Message:
-            nonlocal body_sent
-            if not body_sent:
-                body_sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body only a disconnect can come
-
+        replay_receive = _replaying_body(body, receive)
         status = 0
         response_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
@@ -222,6 +220,21 @@ class IdempotencyMiddleware:
             await asyncio.shield(_release(database, claim))
 
 
+def _replaying_body(body: bytes, receive: Receive) -> Receive:
+    """The body, already read, as the app's first receive; then the client's own receive
+    (after the body only a disconnect can come)."""
+    body_sent = False
+
+    async def replay_receive() -> Message:
+        nonlocal body_sent
+        if not body_sent:
+            body_sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay_receive
+
+
 async def _read_body(receive: Receive) -> bytes | None:
     chunks: list[bytes] = []
     while True:
@@ -234,11 +247,30 @@ async def _read_body(receive: Receive) -> bytes | None:
                 return b"".join(chunks)
 
 
-def _principal(headers: Headers) -> str:
+async def _principal(scope: Scope, headers: Headers) -> str | None:
+    """Whose keys these are: the verified subject when the app verifies tokens, so a refreshed
+    token (or another internal token the gateway minted for the same API key) replays the same
+    keys; None when the token does not verify. Apps without a verifier (tests of this module)
+    key by a hash of the credential."""
     credential = headers.get("authorization") or headers.get("x-api-key")
     if not credential:
         return "anonymous"
-    return hashlib.sha256(credential.encode("latin-1")).hexdigest()
+    verifier = getattr(getattr(scope.get("app"), "state", None), "token_verifier", None)
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if isinstance(verifier, TokenVerifier) and scheme.lower() == "bearer":
+        try:
+            actor = await verifier.verify(token.strip())
+        except ProblemError:
+            return None
+        # Verified once per request: the app's CurrentActor dependency takes it from here.
+        scope.setdefault("state", {})["actor"] = actor
+        subject = actor.sub if len(actor.sub) <= _MAX_SUB else _digest(actor.sub)
+        return f"sub:{subject}"
+    return "credential:" + _digest(credential)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _fingerprint(scope: Scope, body: bytes) -> str:

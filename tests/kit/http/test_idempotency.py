@@ -9,11 +9,13 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from firesafe_kit.auth.jwt import TokenVerifier, mint_token
 from firesafe_kit.clock import ManualClock
 from firesafe_kit.db import Database
 from firesafe_kit.http.idempotency import IdempotencyMiddleware, purge_idempotency_keys
 from firesafe_kit.http.middleware import RequestContextMiddleware
 from firesafe_kit.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from firesafe_kit.settings import KitSettings
 from firesafe_kit.tables import idempotency_keys
 
 T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -220,3 +222,26 @@ async def test_purge_removes_old_keys_only(db: Database) -> None:
             await connection.execute(select(func.count()).select_from(idempotency_keys))
         ).scalar()
     assert count == 1
+
+
+async def test_keys_follow_the_verified_subject_not_the_token_string(db: Database) -> None:
+    """A refreshed token of the same user replays; another user has other keys; a token
+    that does not verify leaves the key alone and is refused by the app."""
+    settings = KitSettings()
+    harness = Harness(db)
+    harness.app.state.token_verifier = TokenVerifier(settings)
+
+    def bearer(sub: str, name: str) -> str:
+        return "Bearer " + mint_token(settings, sub=sub, name=name, roles=[], jurisdiction=[])
+
+    async with harness.client() as client:
+        first = await client.post("/things", json={}, headers=key("k", bearer("alice", "A")))
+        refreshed = await client.post("/things", json={}, headers=key("k", bearer("alice", "B")))
+        other = await client.post("/things", json={}, headers=key("k", bearer("bob", "B")))
+        forged = await client.post("/things", json={}, headers=key("k", "Bearer not.a.token"))
+    assert refreshed.headers["idempotent-replayed"] == "true"
+    assert refreshed.json() == first.json()
+    assert other.json()["number"] == 2
+    assert "idempotent-replayed" not in forged.headers
+    assert harness.calls["things"] == 3  # the unverified request reached the app (no auth here)
+    assert sorted(row.principal for row in await harness.rows()) == ["sub:alice", "sub:bob"]
