@@ -40,6 +40,8 @@ async def _announce(
         subject=alert.id,
         data=event_data(alert, **extra),
         community_id=alert.community_id,
+        street_id=alert.street_id,
+        district_id=alert.district_id,
     )
 
 

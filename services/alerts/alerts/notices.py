@@ -83,7 +83,9 @@ async def publish_notice(session: AsyncSession, context: AlertsContext, notice: 
             "published_at": now.isoformat(),
             "community_ids": [place.community_id for place in places],
         },
-        community_id=None,
+        community_id=notice.scope_id if notice.scope.startswith("community:") else None,
+        street_id=notice.street_id,
+        district_id=notice.district_id,
         partition_key=notice.id,
     )
     return notice

@@ -23,8 +23,12 @@ async def publish(
     subject: str,
     data: dict[str, Any],
     community_id: str | None,
+    street_id: str | None = None,
+    district_id: str | None = None,
     partition_key: str | None = None,
 ) -> CloudEvent:
+    """`community_id`, `street_id`, `district_id`: where the event happened, for the
+    jurisdiction of webhook subscriptions (a notice has no one community)."""
     cloud_event = await outbox.publish(
         session,
         type=f"{outbox.source_prefix}.{entity_verb}",
@@ -32,5 +36,12 @@ async def publish(
         data=data,
         partition_key=partition_key or community_id,
     )
-    await enqueue_deliveries(session, cloud_event, community_id=community_id, now=clock.now())
+    await enqueue_deliveries(
+        session,
+        cloud_event,
+        community_id=community_id,
+        street_id=street_id,
+        district_id=district_id,
+        now=clock.now(),
+    )
     return cloud_event
