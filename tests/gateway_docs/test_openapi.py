@@ -203,6 +203,14 @@ async def test_interactive_docs_load_the_merged_document_without_credentials(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "swagger-ui" in page.text and f"'{OPENAPI}'" in page.text
+    # Swagger UI comes from the gateway itself, never from another host.
+    assert "http://" not in page.text and "https://" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "css")):
+        served = await running_gateway.client.get(f"/docs/assets/{asset}")
+        assert served.status_code == 200 and kind in served.headers["content-type"]
+        assert f"/docs/assets/{asset}" in page.text
+    assert (await running_gateway.client.get("/docs/assets/..%2Fconsts.py")).status_code == 404
     for path in (OPENAPI, "/api/v1/asyncapi.json"):
         response = await running_gateway.client.get(path)  # the client sends no credentials
         assert response.status_code == 200, (path, response.text)

@@ -7,14 +7,16 @@ Both documents are fetched from the upstreams through the shared clients, merged
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from firesafe_kit.events.catalog import CATALOG_PATH
-from firesafe_kit.http.problems import ProblemError
+from firesafe_kit.http.problems import NotFound, ProblemError
 from gateway.docs.asyncapi import merge_asyncapi
 from gateway.docs.cache import Document, DocumentCache
 from gateway.docs.fetch import Fetched, fetch_all
@@ -24,6 +26,19 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 ASYNCAPI_PATH = "/api/v1/asyncapi.json"
 DOCS_PATH = "/docs"
 SERVICE_OPENAPI_PATH = "/openapi.json"  # FastAPI's default in every service
+ASSETS_PATH = "/docs/assets"
+# Swagger UI 5 as the fastapi-offline package ships it (OpenAPI 3.1 needs Swagger UI 5).
+ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon.png": "image/png",
+}
+# Everything from this origin; the page's one inline script starts Swagger UI.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,10 +94,28 @@ async def asyncapi_document(request: Request) -> JSONResponse:
 
 @router.get(DOCS_PATH)
 async def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=OPENAPI_PATH,
         title="Firesafe API",
+        swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
         swagger_ui_parameters={"persistAuthorization": True},
+    )
+    page.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+    return page
+
+
+@router.get(f"{ASSETS_PATH}/{{name}}")
+async def swagger_asset(name: str) -> FileResponse:
+    """Swagger UI's files, served by the gateway itself: no third-party host sees who reads
+    the docs, and the docs work on a network without the internet."""
+    if name not in ASSETS:
+        raise NotFound(detail=f"{ASSETS_PATH}/{name}")
+    return FileResponse(
+        ASSETS_DIR / name,
+        media_type=ASSETS[name],
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 
