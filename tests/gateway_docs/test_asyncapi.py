@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from firesafe_kit.events.catalog import dataschema_uri
 from registry.events.published import CommunityEvent
 from tests.gateway_docs.conftest import Gateway
 from tests.gateway_docs.refs import all_refs, dangling, inline, resolve
@@ -150,3 +151,18 @@ async def test_an_unreachable_service_is_left_out_and_named(running_gateway: Gat
         none = await running_gateway.client.get(ASYNCAPI)
     assert none.status_code == 503
     assert none.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_dataschema_of_every_event_resolves_in_the_merged_document(
+    running_gateway: Gateway,
+) -> None:
+    document = await document_of(running_gateway)
+    checked = 0
+    for service, topic in TOPICS.items():
+        for event_type in document["channels"][topic]["messages"]:
+            uri = dataschema_uri(service, event_type)
+            path, _, pointer = uri.partition("#")
+            assert path == "/api/v1/asyncapi.json"
+            assert resolve(document, "#" + pointer)["name"] == event_type
+            checked += 1
+    assert checked >= 33 + 5  # the registry's and the alerts service's events at least

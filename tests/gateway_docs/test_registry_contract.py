@@ -17,6 +17,7 @@ from sqlalchemy import select
 from firesafe_kit.events.catalog import CATALOG_PATH, cloudevent_headers_schema
 from firesafe_kit.tables import outbox
 from registry.events.published import CATALOG
+from tests.gateway_docs.refs import resolve
 from tests.registry.conftest import RegistryHarness, created
 
 DAY = "2025-06-01"
@@ -168,6 +169,7 @@ async def test_every_published_event_is_declared_and_reads_back_unchanged(
 ) -> None:
     await make_every_kind_of_change(registry)
     header_rules = cloudevent_headers_schema()
+    catalog = CATALOG.asyncapi()
     seen: set[str] = set()
     for event_type, headers, data in await published(registry):
         model = CATALOG.payload_for(event_type)
@@ -175,6 +177,10 @@ async def test_every_published_event_is_declared_and_reads_back_unchanged(
         assert model.model_validate(data).model_dump(mode="json") == data, event_type
         assert headers["ce_type"] == event_type and headers["ce_source"] == CATALOG.source
         assert set(header_rules["required"]) <= set(headers) <= set(header_rules["properties"])
+        # ce_dataschema points at the event's own message in the AsyncAPI document.
+        document, _, pointer = headers["ce_dataschema"].partition("#")
+        assert document == "/api/v1/asyncapi.json"
+        assert resolve(catalog, "#" + pointer)["name"] == event_type
         seen.add(event_type)
     declared = {spec.type for spec in CATALOG.events}
     assert sorted(declared - seen) == [], "declared but never published"

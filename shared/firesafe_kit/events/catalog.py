@@ -26,6 +26,16 @@ SCHEMA_REF = "#/components/schemas/{model}"
 HEADERS_SCHEMA = "CloudEventHeaders"
 COMMUNITY_KEY = "the community id: the events of one community keep their order"
 Payload = type[BaseModel]  # named here: inside EventSpec, `type` is a field
+# Where the gateway serves the merged AsyncAPI document (API.md).
+ASYNCAPI_DOCUMENT = "/api/v1/asyncapi.json"
+
+
+def dataschema_uri(service: str, event_type: str) -> str:
+    """`ce_dataschema` of an event: its message in the platform's AsyncAPI document (a URI
+    reference to the gateway's origin), e.g.
+    `/api/v1/asyncapi.json#/channels/firesafe.registry.v1/messages/firesafe.registry.community.created`.
+    The same pointer resolves in the service's own catalog fragment."""
+    return f"{ASYNCAPI_DOCUMENT}#/channels/firesafe.{service}.v1/messages/{event_type}"
 
 
 @dataclass(frozen=True)

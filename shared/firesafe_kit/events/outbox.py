@@ -14,6 +14,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from firesafe_kit.events.catalog import dataschema_uri
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.observability.context import current_request_id, current_traceparent
 from firesafe_kit.tables import outbox
@@ -49,7 +50,7 @@ class OutboxWriter:
             subject=subject,
             data=data,
             partitionkey=partition_key,
-            dataschema=dataschema,
+            dataschema=dataschema or dataschema_uri(self.service, type),
             traceparent=current_traceparent(),
             request_id=current_request_id(),
         )
