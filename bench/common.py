@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("FIRESAFE_BENCH_PG", "postgresql://firesafe:firesafe@127.0.0.1:5432/firesafe")
@@ -50,6 +51,12 @@ async def measure(
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
     return Timing(label, cuts[49] * 1000, cuts[98] * 1000, len(latencies) / elapsed)
+
+
+def percentiles_ms(seconds: list[float]) -> tuple[float, float, float]:
+    """p50, p99 and mean of durations in seconds, in milliseconds."""
+    cuts = statistics.quantiles(seconds, n=100)
+    return cuts[49] * 1000, cuts[98] * 1000, statistics.fmean(seconds) * 1000
 
 
 def asyncpg_url(database: str) -> str:
@@ -123,3 +130,15 @@ def report(title: str, pairs: list[tuple[Timing, Timing]]) -> None:
             f"  {'  ratio service/raw':<44}{service.p50_ms / raw.p50_ms:>8.1f}x"
             f"{service.p99_ms / raw.p99_ms:>8.1f}x{service.per_second / raw.per_second:>8.2f}x"
         )
+
+
+async def delete_topics(prefix: str) -> None:
+    """Delete the Kafka topics whose names start with `prefix` (a bench run's own)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="bench-cleanup")
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if topics:
+            await admin.delete_topics(topics)
+    finally:
+        await admin.close()
