@@ -50,13 +50,19 @@ async def open_alert(session: AsyncSession, dedup_key: str) -> Alert | None:
     return (await session.exec(statement)).first()
 
 
-async def open_alerts_of(session: AsyncSession, community_id: str, kind: str) -> list[Alert]:
+async def open_alerts_by_kind(
+    session: AsyncSession, community_id: str, kinds: list[str]
+) -> dict[str, list[Alert]]:
+    """The community's unresolved alerts of these kinds, by kind."""
     statement = select(Alert).where(
         Alert.community_id == community_id,
-        Alert.kind == kind,
+        col(Alert.kind).in_(kinds),
         col(Alert.open_key).is_not(None),
     )
-    return list(await session.exec(statement))
+    by_kind: dict[str, list[Alert]] = {}
+    for alert in await session.exec(statement):
+        by_kind.setdefault(alert.kind, []).append(alert)
+    return by_kind
 
 
 async def raise_alert(

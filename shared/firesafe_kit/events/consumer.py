@@ -6,6 +6,11 @@ written in one transaction; the offset is committed only after it. A repeat find
 row and does nothing. A handler that keeps failing sends the record to `<topic>.dlq` with the
 error in headers, and the runner moves on. When the database itself is away, the runner
 waits for it instead of dead-lettering good records.
+
+A fetched batch is first tried in one transaction (every record's inbox row and effects, in
+order): a catch-up then pays one BEGIN/COMMIT per batch, not per record. If anything in it
+fails, nothing of it is kept and the batch is processed record by record as above, where
+retries, dead letters and waiting for the database apply to the one record at fault.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -82,22 +88,39 @@ class ConsumerRunner:
 
     # -- one record -------------------------------------------------------------------------
 
-    async def _claim_inbox(self, session: AsyncSession, event: CloudEvent) -> bool:
-        values: dict[str, Any] = {
+    def _inbox_row(self, event: CloudEvent, at: datetime) -> dict[str, Any]:
+        return {
             "consumer": self.group,
             "event_source": event.source,
             "event_id": event.id,
             "event_type": event.type,
-            "processed_at": utcnow(),
+            "processed_at": at,
         }
+
+    def _insert_new_only(self, rows: list[dict[str, Any]]) -> Any:
         if self.db.dialect == "postgresql":
-            statement: Any = pg_insert(inbox).values(**values).on_conflict_do_nothing()
-        elif self.db.is_sqlite:
-            statement = sqlite_insert(inbox).values(**values).on_conflict_do_nothing()
-        else:  # pragma: no cover - only the two engines are supported
-            statement = insert(inbox).values(**values)
+            return pg_insert(inbox).values(rows).on_conflict_do_nothing()
+        if self.db.is_sqlite:
+            return sqlite_insert(inbox).values(rows).on_conflict_do_nothing()
+        return insert(inbox).values(rows)  # pragma: no cover - only the two engines
+
+    async def _claim_inbox(self, session: AsyncSession, event: CloudEvent) -> bool:
+        statement = self._insert_new_only([self._inbox_row(event, utcnow())])
         result = await session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _claim_inbox_many(
+        self, session: AsyncSession, events: Sequence[CloudEvent]
+    ) -> set[tuple[str, str]]:
+        """(source, id) of the events seen here for the first time: one statement."""
+        if not events:
+            return set()
+        now = utcnow()
+        statement = self._insert_new_only([self._inbox_row(e, now) for e in events]).returning(
+            inbox.c.event_source, inbox.c.event_id
+        )
+        result = await session.execute(statement)
+        return {(source, event_id) for source, event_id in result.all()}
 
     async def _apply(self, handler: Handler, event: CloudEvent) -> bool:
         """Run the handler once in a transaction with its inbox row; False if a repeat."""
@@ -184,10 +207,46 @@ class ConsumerRunner:
 
     # -- the loop ---------------------------------------------------------------------------
 
+    async def _apply_together(self, messages: Sequence[IncomingMessage]) -> bool:
+        """Every record of the batch in one transaction; False (and nothing kept) if any
+        record cannot be read or its handler fails."""
+        outcomes: list[tuple[str, str]] = []
+        try:
+            events = [CloudEvent.from_message(message) for message in messages]
+            async with self.db.transaction() as session:
+                handled = [e for e in events if e.type in self.handlers]
+                new = await self._claim_inbox_many(session, handled)
+                for event in events:
+                    handler = self.handlers.get(event.type)
+                    if handler is None:
+                        outcomes.append((event.type, "ignored"))
+                        continue
+                    if (event.source, event.id) not in new:
+                        outcomes.append((event.type, "duplicate"))
+                        continue
+                    new.discard((event.source, event.id))  # twice in one batch: once
+                    request_id_var.set(event.request_id)
+                    traceparent_var.set(event.traceparent)
+                    await handler(session, event)
+                    outcomes.append((event.type, "applied"))
+        except Exception as exc:
+            log.info(
+                "consumer %s: batch of %d retried record by record: %r",
+                self.group,
+                len(messages),
+                exc,
+            )
+            return False
+        for event_type, outcome in outcomes:
+            metrics.EVENTS_HANDLED.labels(self.group, event_type, outcome).inc()
+        return True
+
     async def process_batch(
         self, messages: Sequence[IncomingMessage], stop: asyncio.Event
     ) -> dict[TopicPartition, int]:
         """Handle a fetched batch in order; returns the offsets to commit."""
+        if len(messages) > 1 and await self._apply_together(messages):
+            return {(m.topic, m.partition): m.offset + 1 for m in messages}
         done: dict[TopicPartition, int] = {}
         interrupted: set[TopicPartition] = set()
         for message in messages:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from firesafe_kit.db import Database
-from firesafe_kit.events.broker import Broker, OutgoingMessage
+from firesafe_kit.events.broker import Broker, IncomingMessage, OutgoingMessage
 from firesafe_kit.events.consumer import ConsumerRunner, dead_letter_topic
 from firesafe_kit.events.envelope import CloudEvent
 from firesafe_kit.events.outbox import OutboxWriter
@@ -287,3 +287,52 @@ async def test_stop_finishes_the_batch_in_hand_and_restart_applies_the_rest_once
 
     await run_until(second, all_applied)
     assert await effect_counts(kit_db) == {e.id: 1 for e in events}
+
+
+async def test_a_batch_is_applied_in_one_transaction_and_a_bad_record_only_costs_its_own(
+    kit_db: Database, broker: Broker, topic_prefix: str
+) -> None:
+    topic = f"{topic_prefix}firesafe.test.v1"
+    await broker.ensure_topics([topic, dead_letter_topic(topic)])
+
+    def make(i: int) -> CloudEvent:
+        return CloudEvent(
+            type=TYPE, source="/firesafe/test", subject=str(i), data={"seq": i}, partitionkey="k"
+        )
+
+    good, bad = [make(i) for i in range(5)], make(99)
+    record = recording_handler("batch")
+    sessions: list[int] = []
+
+    async def handler(session: object, incoming: CloudEvent) -> None:
+        sessions.append(id(session))
+        if incoming.id == bad.id:
+            raise ValueError("this record can never be applied")
+        await record(session, incoming)  # type: ignore[arg-type]
+
+    consumer = runner(
+        kit_db, broker, topic, f"{topic_prefix}g", max_retries=1, handlers={TYPE: handler}
+    )
+    messages = [e.to_message(topic) for e in good]
+    incoming = [
+        IncomingMessage(topic, 0, n, m.key, m.value, m.headers) for n, m in enumerate(messages)
+    ]
+    stop = asyncio.Event()
+
+    offsets = await consumer.process_batch(incoming, stop)
+    assert offsets == {(topic, 0): 5}
+    assert len(set(sessions)) == 1  # the five records shared one transaction
+    assert await effect_counts(kit_db) == {e.id: 1 for e in good}
+
+    sessions.clear()
+    tail = [make(i) for i in range(5, 8)]
+    mixed = [*tail[:1], bad, *tail[1:]]
+    batch = [
+        IncomingMessage(topic, 0, 5 + n, m.key, m.value, m.headers)
+        for n, m in enumerate(e.to_message(topic) for e in mixed)
+    ]
+    offsets = await consumer.process_batch(batch, stop)
+    assert offsets == {(topic, 0): 9}  # the bad one was dead-lettered, the rest applied
+    assert await effect_counts(kit_db) == {e.id: 1 for e in [*good, *tail]}
+    dead = await read_topic(broker, dead_letter_topic(topic), until=lambda seen: len(seen) >= 1)
+    assert [m.header("ce_id") for m in dead] == [bad.id]

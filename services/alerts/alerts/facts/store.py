@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,38 +31,58 @@ def _version(event: CloudEvent) -> int | None:
     return version
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """The entity a fact was stored for."""
+
+    kind: str
+    id: str
+    community_id: str
+
+
+def _upsert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 async def record_fact(
     session: AsyncSession, source: FactSource, event: CloudEvent, now: datetime
-) -> Fact | None:
+) -> Recorded | None:
     """Store what `event` says of its entity; None when it is older than what is known (a
-    replay or a late duplicate), so nothing downstream reacts to it."""
+    replay or a late duplicate), so nothing downstream reacts to it.
+
+    One statement: insert, or update only if the event is newer (a higher version, or no
+    version to compare) and not the one already stored."""
     entity_id = event.data.get("id") or event.subject
     community_id = source.community_of(event.data)
     if not isinstance(entity_id, str) or not entity_id or not isinstance(community_id, str):
         raise InvalidEvent(f"{event.type} lacks the entity id or its community_id")
-    version = _version(event)
-    fact = await session.get(Fact, (source.kind, entity_id))
-    if fact is not None:
-        if fact.event_id == event.id:
-            return None
-        if version is not None and fact.version is not None and version <= fact.version:
-            return None
     values: dict[str, Any] = {
         "community_id": community_id,
-        "version": version,
+        "version": _version(event),
         "deleted": _is_deletion(event),
         "data": source.fields(event.data),
         "event_id": event.id,
         "updated_at": now,
     }
-    if fact is None:
-        fact = Fact(kind=source.kind, id=entity_id, **values)
-        session.add(fact)
-    else:
-        for name, value in values.items():
-            setattr(fact, name, value)
-    await session.flush()
-    return fact
+    table = Fact.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    statement = _upsert(connection.dialect.name)(table).values(
+        kind=source.kind, id=entity_id, **values
+    )
+    incoming = statement.excluded
+    newer = and_(
+        table.c.event_id != incoming.event_id,
+        or_(
+            table.c.version.is_(None),
+            incoming.version.is_(None),
+            incoming.version > table.c.version,
+        ),
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.kind, table.c.id], set_=values, where=newer
+    ).returning(table.c.kind)
+    stored = (await connection.execute(statement)).first()
+    return Recorded(source.kind, entity_id, community_id) if stored is not None else None
 
 
 async def live_facts(
@@ -75,6 +99,9 @@ async def live_facts(
             col(Fact.deleted).is_(False),
         )
         .order_by(col(Fact.kind), col(Fact.id))
+        # Facts are written with Core upserts: objects loaded earlier in this transaction
+        # (a consumer's batch) must take the stored values, not keep their old ones.
+        .execution_options(populate_existing=True)
     )
     for fact in rows:
         view[fact.kind].append(fact)

@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from alerts import lifecycle
 from alerts.context import AlertsContext
 from alerts.facts.sources import FactSource
-from alerts.facts.store import live_facts, record_fact
+from alerts.facts.store import Recorded, live_facts, record_fact
 from alerts.metrics import ALERT_TRANSITIONS
-from alerts.models import Fact
+from alerts.models import Alert, Fact
 from alerts.rules.base import FactView, Rule
 from firesafe_kit.events.consumer import Handler
 from firesafe_kit.events.envelope import CloudEvent
@@ -48,25 +48,33 @@ class RuleEngine:
         rules = [rule for rule in self.rules if fact.kind in rule.reads]
         if not rules:
             return
-        view = await live_facts(session, fact.community_id, set().union(*(r.reads for r in rules)))
-        community = await session.get(Fact, ("community", fact.community_id))
+        # One read of the community's facts (its own included) and one of its open alerts,
+        # whatever the number of rules to re-check.
+        kinds = {"community"}.union(*(rule.reads for rule in rules))
+        view = await live_facts(session, fact.community_id, kinds)
+        community = next(iter(view["community"]), None) or await session.get(
+            Fact, ("community", fact.community_id), populate_existing=True
+        )
+        open_alerts = await lifecycle.open_alerts_by_kind(
+            session, fact.community_id, [rule.kind for rule in rules]
+        )
         for rule in rules:
-            await self._reconcile(session, rule, view, fact, community, event.id)
+            await self._reconcile(
+                session, rule, view, fact, community, open_alerts.get(rule.kind, []), event.id
+            )
 
     async def _reconcile(
         self,
         session: AsyncSession,
         rule: Rule,
         view: FactView,
-        changed: Fact,
+        changed: Recorded,
         community: Fact | None,
+        open_of_rule: list[Alert],
         event_id: str,
     ) -> None:
         findings = {rule.dedup_key(finding): finding for finding in rule.check(view)}
-        open_alerts = {
-            alert.dedup_key: alert
-            for alert in await lifecycle.open_alerts_of(session, changed.community_id, rule.kind)
-        }
+        open_alerts = {alert.dedup_key: alert for alert in open_of_rule}
         for key, alert in open_alerts.items():
             if key not in findings:
                 await lifecycle.resolve(session, self.context, alert, by=None)

@@ -3,6 +3,7 @@ delivery exists exactly when its event does, and survives any restart as a row."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -50,6 +51,26 @@ async def covering_scopes(
     return scopes
 
 
+_CACHE_KEY = "alerts.active_subscriptions"
+Row = tuple[str, Sequence[str], Sequence[str] | None]
+
+
+async def _active(session: AsyncSession) -> list[Row]:
+    """Active subscriptions (id, event types, jurisdiction), read once per transaction: a
+    consumer's batch publishes many events in one transaction and sees the same list."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CACHE_KEY)
+    if cached is not None and cached[0] is transaction:
+        rows: list[Row] = cached[1]
+        return rows
+    statement = select(Subscription.id, Subscription.event_types, Subscription.jurisdiction).where(
+        Subscription.status == "active", col(Subscription.deleted_at).is_(None)
+    )
+    rows = [(row[0], row[1], row[2]) for row in await session.exec(statement)]
+    session.info[_CACHE_KEY] = (transaction, rows)
+    return rows
+
+
 async def enqueue_deliveries(
     session: AsyncSession,
     event: CloudEvent,
@@ -60,12 +81,9 @@ async def enqueue_deliveries(
     district_id: str | None = None,
 ) -> int:
     """One pending delivery per active subscription that wants this event; how many."""
-    statement = select(Subscription.id, Subscription.event_types, Subscription.jurisdiction).where(
-        Subscription.status == "active", col(Subscription.deleted_at).is_(None)
-    )
     # JSON containment is spelled differently on each engine; the list is small, so the
-    # event type is matched here. No subscriptions: this one query is the whole cost.
-    wanting = [row for row in await session.exec(statement) if event.type in (row[1] or [])]
+    # event type is matched here. No subscriptions: one query per transaction is the cost.
+    wanting = [row for row in await _active(session) if event.type in (row[1] or [])]
     if not wanting:
         return 0
     scoped = [row for row in wanting if row[2] is not None]
