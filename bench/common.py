@@ -75,8 +75,23 @@ async def fresh_database(prefix: str) -> AsyncIterator[str]:
     try:
         yield name
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        try:
+            await drop_database(admin, name)
+        finally:
+            await admin.close()
+
+
+async def drop_database(admin: asyncpg.Connection, name: str, attempts: int = 10) -> None:
+    """DROP ... WITH (FORCE), waited out while a backend it may not end (autovacuum, run by
+    the postgres role) is still in the database."""
+    for attempt in range(attempts):
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            if attempt + 1 == attempts:
+                raise
+            await asyncio.sleep(1)
 
 
 def free_port() -> int:

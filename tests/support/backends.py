@@ -72,9 +72,21 @@ class Backends:
         connection = await asyncpg.connect(PG_URL)
         try:
             for name in self.created_databases:
-                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await _drop(connection, name)
         finally:
             await connection.close()
+
+
+async def _drop(connection: asyncpg.Connection, name: str, attempts: int = 10) -> None:
+    """WITH (FORCE) may not end a backend of another role (autovacuum): wait it out."""
+    for attempt in range(attempts):
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            if attempt + 1 == attempts:
+                raise
+            await asyncio.sleep(1)
 
 
 async def check_reachable() -> None:
