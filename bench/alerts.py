@@ -7,7 +7,7 @@
 
 Sizes: 200 latency samples and 100,000 replayed events unless `--latency-samples N` or
 `--replay-events N` say otherwise. The CLI's `--events` (default 5000, the relay bench's size)
-is not used here. The replay dominates: about 10 minutes (~170 events/s) on a 2-core machine.
+is not used here. The replay dominates: about 5 minutes (~330 events/s) on a 2-core machine.
 Needs `make infra-up`.
 """
 
