@@ -22,11 +22,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from firesafe_kit.auth.jwt import mint_token
 from firesafe_kit.db import Database
 from firesafe_kit.events.outbox import OutboxWriter
+from firesafe_kit.settings import KitSettings
 from firesafe_kit.tables import inbox, tree_nodes
 from tests.support.backends import KAFKA, Backends
 from tests.support.events import wait_until
+from tests.support.registry_data import make_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["registry", "inspection", "duty-roster", "alerts"]
@@ -206,4 +209,36 @@ async def test_each_deployable_starts_on_its_own_with_uvicorn(
     else:
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert await platform.interrupt() == 0
+
+
+async def test_a_registry_change_through_the_front_door_raises_and_resolves_an_alert(
+    platform: Platform,
+) -> None:
+    """The whole path in the operator's process: gateway → registry → outbox → broker →
+    the alerts service's rules → `/api/v1/alerts` through the gateway again."""
+    await platform.start()
+    token = mint_token(
+        KitSettings(), sub="e2e-admin", name="端到端", roles=["city_admin"], jurisdiction=["city"]
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=platform.base, headers=headers, timeout=10) as client:
+        tree = await make_tree(client)
+
+        async def alert_is(status: str) -> bool:
+            response = await client.get(
+                "/api/v1/alerts",
+                params={"kind": "missing_fire_pact", "community_id": tree.community_id},
+            )
+            items = response.json()["items"] if response.status_code == 200 else []
+            return [a["status"] for a in items] == [status]
+
+        await wait_until(lambda: alert_is("open"), timeout=60, interval=0.3)
+        fixed = await client.patch(
+            f"/api/v1/communities/{tree.community_id}",
+            json={"fire_pact": {"adopted_on": "2026-11-01"}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert fixed.status_code == 200, fixed.text
+        await wait_until(lambda: alert_is("resolved"), timeout=60, interval=0.3)
     assert await platform.interrupt() == 0
