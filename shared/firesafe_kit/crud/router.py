@@ -17,9 +17,10 @@ from firesafe_kit.auth.actor import Actor
 from firesafe_kit.auth.dependencies import CurrentActor
 from firesafe_kit.auth.jurisdiction import can_access
 from firesafe_kit.clock import utcnow
+from firesafe_kit.crud.listing import where_equal
 from firesafe_kit.crud.merge_patch import body_validation_error, merge_patch
 from firesafe_kit.crud.records import Record, etag_of, get_live, update_versioned
-from firesafe_kit.crud.spec import PAGING, ListQuery, ResourceSpec, Verb, WriteContext
+from firesafe_kit.crud.spec import ListQuery, ResourceSpec, Verb, WriteContext
 from firesafe_kit.deps import RuntimeDep, SessionDep
 from firesafe_kit.http.etag import IfMatch
 from firesafe_kit.http.pagination import Page, keyset_page
@@ -125,9 +126,7 @@ def crud_router(spec: ResourceSpec) -> APIRouter:
         async with session.begin():
             statement = select(spec.model).where(spec.model.deleted_at.is_(None))  # type: ignore[union-attr]
             paging: ListQuery = query
-            filters = paging.model_dump(exclude_none=True, exclude=set(PAGING))
-            for name, value in filters.items():
-                statement = statement.where(getattr(spec.model, name) == value)
+            statement = where_equal(statement, spec.model, paging)
             visible = await spec.visibility(session, actor)
             if visible is not None:
                 statement = statement.where(visible)

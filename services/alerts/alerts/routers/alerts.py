@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Body, Path, Query, Response
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts import lifecycle
@@ -16,10 +16,11 @@ from alerts.schemas.alerts import AcknowledgeBody, AlertFilters, AlertRead, Reso
 from firesafe_kit.app import api_router
 from firesafe_kit.auth.actor import Actor
 from firesafe_kit.auth.dependencies import CurrentActor
+from firesafe_kit.crud.listing import page_of, where_equal
 from firesafe_kit.crud.records import etag_of
 from firesafe_kit.deps import SessionDep
 from firesafe_kit.http.etag import IfMatch
-from firesafe_kit.http.pagination import Page, keyset_page
+from firesafe_kit.http.pagination import Page
 from firesafe_kit.http.problems import Forbidden, NotFound
 
 router = api_router("/alerts", tags=["alerts"])
@@ -55,27 +56,13 @@ async def list_alerts(
 ) -> Any:
     """Newest first."""
     async with session.begin():
-        statement = select(Alert)
-        for name in FILTERED_COLUMNS:
-            value = getattr(query, name)
-            if value is not None:
-                statement = statement.where(getattr(Alert, name) == value)
+        statement = where_equal(select(Alert), Alert, query, FILTERED_COLUMNS)
         visible = await visible_alerts(session, actor)
         if visible is not None:
             statement = statement.where(visible)
         if query.inbox:
             statement = statement.where(await inbox(session, actor))
-        rows, next_cursor = await keyset_page(
-            session,
-            statement,
-            sort=col(Alert.created_at),
-            id=col(Alert.id),
-            limit=query.limit,
-            cursor=query.cursor,
-            descending=True,
-        )
-        items = [AlertRead.model_validate(row) for row in rows]
-    return {"items": items, "next_cursor": next_cursor}
+        return await page_of(session, statement, Alert, query, AlertRead, newest_first=True)
 
 
 @router.get("/{id}", response_model=AlertRead, name="read_alert")

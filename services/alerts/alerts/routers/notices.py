@@ -19,10 +19,11 @@ from firesafe_kit.app import api_router
 from firesafe_kit.auth.actor import Actor, Scope
 from firesafe_kit.auth.dependencies import CurrentActor
 from firesafe_kit.auth.jurisdiction import ancestors, can_access, visible_community_ids
+from firesafe_kit.crud.listing import page_of, where_equal
 from firesafe_kit.crud.records import etag_of, update_versioned
 from firesafe_kit.deps import SessionDep
 from firesafe_kit.http.etag import IfMatch
-from firesafe_kit.http.pagination import Page, keyset_page
+from firesafe_kit.http.pagination import Page
 from firesafe_kit.http.problems import Forbidden, NotFound, Unprocessable
 
 router = api_router("/notices", tags=["notices"])
@@ -121,25 +122,11 @@ async def list_notices(
 ) -> Any:
     """Newest first."""
     async with session.begin():
-        statement = select(Notice)
-        for name in ("status", "topic", "scope"):
-            value = getattr(query, name)
-            if value is not None:
-                statement = statement.where(getattr(Notice, name) == value)
+        statement = where_equal(select(Notice), Notice, query)
         visible = await _visible_notices(session, actor)
         if visible is not None:
             statement = statement.where(visible)
-        rows, next_cursor = await keyset_page(
-            session,
-            statement,
-            sort=col(Notice.created_at),
-            id=col(Notice.id),
-            limit=query.limit,
-            cursor=query.cursor,
-            descending=True,
-        )
-        items = [NoticeRead.model_validate(row) for row in rows]
-    return {"items": items, "next_cursor": next_cursor}
+        return await page_of(session, statement, Notice, query, NoticeRead, newest_first=True)
 
 
 @router.get("/{id}", response_model=NoticeRead, name="read_notice")

@@ -33,6 +33,7 @@ from alerts.webhooks.targets import TargetRefused, check_target
 from firesafe_kit.app import api_router
 from firesafe_kit.auth.actor import Actor
 from firesafe_kit.auth.dependencies import require_roles
+from firesafe_kit.crud.listing import page_of, where_equal
 from firesafe_kit.crud.merge_patch import body_validation_error, merge_patch
 from firesafe_kit.crud.records import etag_of, get_live, update_versioned
 from firesafe_kit.deps import SessionDep
@@ -129,19 +130,10 @@ async def list_subscriptions(
     """Newest first."""
     async with session.begin():
         statement = select(Subscription).where(col(Subscription.deleted_at).is_(None))
-        if query.status is not None:
-            statement = statement.where(Subscription.status == query.status)
-        rows, next_cursor = await keyset_page(
-            session,
-            statement,
-            sort=col(Subscription.created_at),
-            id=col(Subscription.id),
-            limit=query.limit,
-            cursor=query.cursor,
-            descending=True,
+        statement = where_equal(statement, Subscription, query)
+        return await page_of(
+            session, statement, Subscription, query, SubscriptionRead, newest_first=True
         )
-        items = [SubscriptionRead.model_validate(row) for row in rows]
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/{id}", response_model=SubscriptionRead, name="read_subscription")
