@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -60,59 +61,52 @@ class Scheduler:
 
     async def _escalate(self, severity: str, level: str, minutes: int) -> int:
         deadline = self.context.clock.now() - timedelta(minutes=minutes)
-        total = 0
-        while True:
-            async with self.db.session() as session, session.begin():
-                statement = (
-                    select(Alert)
-                    .where(
-                        Alert.status == "open",
-                        Alert.severity == severity,
-                        Alert.escalation_level == level,
-                        col(Alert.level_since) <= deadline,
-                    )
-                    .order_by(col(Alert.level_since))
-                    .limit(BATCH)
-                )
-                due = list(await session.exec(_claimed(self.db, statement)))
-                for alert in due:
-                    if await self._escalate_one(session, alert):
-                        total += 1
-            if len(due) < BATCH:
-                return total
+        due = (
+            select(Alert)
+            .where(
+                Alert.status == "open",
+                Alert.severity == severity,
+                Alert.escalation_level == level,
+                col(Alert.level_since) <= deadline,
+            )
+            .order_by(col(Alert.level_since))
+        )
+        return await self._drain(due, self._escalate_one)
 
     async def _escalate_one(self, session: AsyncSession, alert: Alert) -> bool:
-        try:
-            async with session.begin_nested():
-                escalated = await lifecycle.escalate(session, self.context, alert)
-        except PreconditionFailed:  # another replica or a user got there first
-            return False
+        escalated = await lifecycle.escalate(session, self.context, alert)
         if escalated is not None:
             ALERT_TRANSITIONS.labels(alert.kind, "escalated").inc()
         return escalated is not None
 
     async def publish_due(self) -> int:
+        due = (
+            select(Notice)
+            .where(Notice.status == "scheduled", col(Notice.publish_at) <= self.context.clock.now())
+            .order_by(col(Notice.publish_at))
+        )
+        return await self._drain(due, self._publish_one)
+
+    async def _publish_one(self, session: AsyncSession, notice: Notice) -> bool:
+        await publish_notice(session, self.context, notice)
+        return True
+
+    async def _drain(
+        self, due: SelectOfScalar[T], act: Callable[[AsyncSession, T], Awaitable[bool]]
+    ) -> int:
+        """Claim due rows a batch at a time and `act` on each, each in a savepoint: a row
+        another replica or a user changed meanwhile is skipped, not the whole batch."""
         total = 0
         while True:
             async with self.db.session() as session, session.begin():
-                statement = (
-                    select(Notice)
-                    .where(
-                        Notice.status == "scheduled",
-                        col(Notice.publish_at) <= self.context.clock.now(),
-                    )
-                    .order_by(col(Notice.publish_at))
-                    .limit(BATCH)
-                )
-                due = list(await session.exec(_claimed(self.db, statement)))
-                for notice in due:
+                rows = list(await session.exec(_claimed(self.db, due.limit(BATCH))))
+                for row in rows:
                     try:
                         async with session.begin_nested():
-                            await publish_notice(session, self.context, notice)
-                        total += 1
-                    except PreconditionFailed:
+                            total += await act(session, row)
+                    except PreconditionFailed:  # its version moved: someone got there first
                         continue
-            if len(due) < BATCH:
+            if len(rows) < BATCH:
                 return total
 
     async def run(self, stop: asyncio.Event) -> None:
