@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, event, text
+from sqlalchemy import BigInteger, DateTime, Integer, Table, event, text
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +46,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def upsert_insert(dialect: str, table: Table) -> PgInsert | SqliteInsert:
+    """An INSERT with `on_conflict_do_nothing` / `on_conflict_do_update` on either engine
+    (both spell them alike); only PostgreSQL and SQLite are supported."""
+    if dialect == "postgresql":
+        return pg_insert(table)
+    if dialect == "sqlite":
+        return sqlite_insert(table)
+    raise NotImplementedError(f"unsupported database engine: {dialect}")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

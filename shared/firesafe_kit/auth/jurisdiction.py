@@ -15,13 +15,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import and_, insert, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from firesafe_kit.auth.actor import Actor, Scope
 from firesafe_kit.clock import utcnow
+from firesafe_kit.db import upsert_insert
 from firesafe_kit.tables import tree_nodes
 
 NodeKind = Literal["district", "street", "community", "station"]
@@ -55,21 +54,12 @@ async def upsert_node(
         "deleted": False,
         "updated_at": at or utcnow(),
     }
-    dialect = connection.dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = dialect_insert(tree_nodes).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[tree_nodes.c.id],
-            set_={name: stmt.excluded[name] for name in values if name != "id"},
-        )
-        await connection.execute(stmt)
-        return
-    changed = await connection.execute(
-        update(tree_nodes).where(tree_nodes.c.id == id).values(**values)
+    stmt = upsert_insert(connection.dialect.name, tree_nodes).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[tree_nodes.c.id],
+        set_={name: stmt.excluded[name] for name in values if name != "id"},
     )
-    if changed.rowcount == 0:
-        await connection.execute(insert(tree_nodes).values(**values))
+    await connection.execute(stmt)
 
 
 async def delete_node(session: AsyncSession, id: str, *, at: datetime | None = None) -> None:

@@ -21,14 +21,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from firesafe_kit.clock import utcnow
-from firesafe_kit.db import Database
+from firesafe_kit.db import Database, upsert_insert
 from firesafe_kit.events.broker import (
     Broker,
     BrokerUnavailable,
@@ -97,27 +94,18 @@ class ConsumerRunner:
             "processed_at": at,
         }
 
-    def _insert_new_only(self, rows: list[dict[str, Any]]) -> Any:
-        if self.db.dialect == "postgresql":
-            return pg_insert(inbox).values(rows).on_conflict_do_nothing()
-        if self.db.is_sqlite:
-            return sqlite_insert(inbox).values(rows).on_conflict_do_nothing()
-        return insert(inbox).values(rows)  # pragma: no cover - only the two engines
-
-    async def _claim_inbox(self, session: AsyncSession, event: CloudEvent) -> bool:
-        statement = self._insert_new_only([self._inbox_row(event, utcnow())])
-        result = await session.execute(statement)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def _claim_inbox_many(
+    async def _claim_inbox(
         self, session: AsyncSession, events: Sequence[CloudEvent]
     ) -> set[tuple[str, str]]:
         """(source, id) of the events seen here for the first time: one statement."""
         if not events:
             return set()
         now = utcnow()
-        statement = self._insert_new_only([self._inbox_row(e, now) for e in events]).returning(
-            inbox.c.event_source, inbox.c.event_id
+        statement = (
+            upsert_insert(self.db.dialect, inbox)
+            .values([self._inbox_row(e, now) for e in events])
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_source, inbox.c.event_id)
         )
         result = await session.execute(statement)
         return {(source, event_id) for source, event_id in result.all()}
@@ -125,7 +113,7 @@ class ConsumerRunner:
     async def _apply(self, handler: Handler, event: CloudEvent) -> bool:
         """Run the handler once in a transaction with its inbox row; False if a repeat."""
         async with self.db.transaction() as session:
-            if not await self._claim_inbox(session, event):
+            if not await self._claim_inbox(session, [event]):
                 return False
             await handler(session, event)
         return True
@@ -215,7 +203,7 @@ class ConsumerRunner:
             events = [CloudEvent.from_message(message) for message in messages]
             async with self.db.transaction() as session:
                 handled = [e for e in events if e.type in self.handlers]
-                new = await self._claim_inbox_many(session, handled)
+                new = await self._claim_inbox(session, handled)
                 for event in events:
                     handler = self.handlers.get(event.type)
                     if handler is None:

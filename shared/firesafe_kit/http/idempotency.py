@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.datastructures import Headers
@@ -29,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firesafe_kit.auth.jwt import TokenVerifier
 from firesafe_kit.clock import Clock, SystemClock
-from firesafe_kit.db import Database
+from firesafe_kit.db import Database, upsert_insert
 from firesafe_kit.http.problems import (
     BadRequest,
     Conflict,
@@ -299,20 +296,12 @@ async def _insert_pending(
         "completed": False,
         "created_at": now,
     }
-    dialect = connection.dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            dialect_insert(idempotency_keys)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["principal", "key"])
-        )
-        return (await connection.execute(stmt)).rowcount == 1
-    try:  # other engines: a savepoint keeps the transaction usable after the conflict
-        async with connection.begin_nested():
-            await connection.execute(insert(idempotency_keys).values(**values))
-    except IntegrityError:
-        return False
+    stmt = (
+        upsert_insert(connection.dialect.name, idempotency_keys)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["principal", "key"])
+    )
+    return bool((await connection.execute(stmt)).rowcount == 1)
     return True
 
 

@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.facts.sources import FactSource
 from alerts.models import Fact
+from firesafe_kit.db import upsert_insert
 from firesafe_kit.events.envelope import CloudEvent, InvalidEvent
 
 
@@ -40,10 +39,6 @@ class Recorded:
     community_id: str
 
 
-def _upsert(dialect: str) -> Any:
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 async def record_fact(
     session: AsyncSession, source: FactSource, event: CloudEvent, now: datetime
 ) -> Recorded | None:
@@ -66,10 +61,10 @@ async def record_fact(
     }
     table = Fact.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
-    statement = _upsert(connection.dialect.name)(table).values(
+    insert = upsert_insert(connection.dialect.name, table).values(
         kind=source.kind, id=entity_id, **values
     )
-    incoming = statement.excluded
+    incoming = insert.excluded
     newer = and_(
         table.c.event_id != incoming.event_id,
         or_(
@@ -78,7 +73,7 @@ async def record_fact(
             incoming.version > table.c.version,
         ),
     )
-    statement = statement.on_conflict_do_update(
+    statement = insert.on_conflict_do_update(
         index_elements=[table.c.kind, table.c.id], set_=values, where=newer
     ).returning(table.c.kind)
     stored = (await connection.execute(statement)).first()
